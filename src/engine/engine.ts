@@ -1,0 +1,251 @@
+/**
+ * {@link Engine}: one dengine node embedded in the process, with its {@link KvClient}.
+ *
+ * @module
+ */
+
+import { EmbeddedClient, type KvBackend } from "../client/embedded.ts";
+import type { KvClient } from "../client/types.ts";
+import { LeaseNotFoundError } from "../kv/errors.ts";
+import type { RangeRequest } from "../kv/types.ts";
+import type { Role } from "../raft/types.ts";
+import { EngineStoppedError, TimeoutError } from "./errors.ts";
+import type { LeaderInfo, NodeDriver } from "./driver.ts";
+import { encodeMemberContext, type MemberStatus } from "./members.ts";
+import { openNode } from "./open_node.ts";
+import {
+  type EngineOptions,
+  formatAddress,
+  nodeIdOf,
+  parseAddress,
+  resolveEngineOptions,
+} from "./options.ts";
+import { type EnginePorts, resolveEnginePorts } from "./ports.ts";
+
+/** What `engine.status()` reports. */
+export interface EngineStatus {
+  id: number;
+  name: string;
+  role: Role;
+  /** 0 when no leader is known. */
+  leaderId: number;
+  leaderName: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  /** The store's current revision on this node. */
+  revision: number;
+  /** Snapshots received from the leader and installed since this node started. */
+  snapshotsInstalled: number;
+  members: MemberStatus[];
+  /** Where this node accepts peers (`host:port`), "" without peers. */
+  peerAddress: string;
+}
+
+/**
+ * An embedded dengine node.
+ *
+ * @example
+ * ```ts ignore
+ * import { Engine } from "./mod.ts";
+ * await using engine = await Engine.start({ dataDir: "./data" });
+ * await engine.ready();
+ * await engine.client.put("greeting", "hello");
+ * console.log((await engine.client.get("greeting"))?.value);
+ * ```
+ */
+export class Engine implements AsyncDisposable {
+  /** The key-value client of this node. */
+  readonly client: KvClient;
+  readonly #driver: NodeDriver;
+  readonly #embedded: EmbeddedClient;
+  readonly #peerAddress: string;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(driver: NodeDriver, peerAddress: string) {
+    this.#driver = driver;
+    this.#peerAddress = peerAddress;
+    this.#embedded = new EmbeddedClient(backendOf(driver));
+    this.client = this.#embedded;
+  }
+
+  /**
+   * Starts a node: opens (or recovers) its storage, joins its peers and begins taking requests.
+   *
+   * @param options The options (all optional for a single in-memory node; see `engineOptionsSchema`).
+   * @param ports Runtime services to use instead of the defaults (tests inject a memory network here).
+   * @returns The running engine (call {@link ready} before relying on a leader).
+   * @throws {EngineOptionsError} Naming a wrong option.
+   * @throws {CorruptionError} When the stored state is damaged.
+   */
+  static async start(options: EngineOptions = {}, ports: Partial<EnginePorts> = {}): Promise<Engine> {
+    const resolved = resolveEngineOptions(options);
+    const { driver, peerAddress } = await openNode(resolved, resolveEnginePorts(ports));
+    return new Engine(driver, peerAddress === null ? "" : formatAddress(peerAddress));
+  }
+
+  /**
+   * Resolves once a leader has committed an entry of its term and this node has applied it.
+   *
+   * @param options `timeoutMs`: give up after this long (default: wait indefinitely).
+   * @returns When ready.
+   * @throws {TimeoutError} After `timeoutMs`.
+   */
+  async ready(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs === undefined) return await this.#driver.whenReady();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError("wait for a leader", timeoutMs)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.#driver.whenReady(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** @returns This node's view of the cluster. */
+  status(): EngineStatus {
+    const { raft, members, leader } = this.#driver.status();
+    return {
+      id: raft.id,
+      name: this.#driver.options.name,
+      role: raft.role,
+      leaderId: raft.leader,
+      leaderName: leader.leaderId === raft.leader ? leader.leaderName : "",
+      term: raft.term,
+      commitIndex: raft.commit,
+      appliedIndex: this.#driver.applied,
+      revision: this.#driver.store.revision,
+      snapshotsInstalled: this.#driver.snapshotsInstalled,
+      members,
+      peerAddress: this.#peerAddress,
+    };
+  }
+
+  /**
+   * @param signal Ends the iteration when aborted.
+   * @returns The leader as this node sees it: now, then at every change.
+   */
+  watchLeader(signal?: AbortSignal): AsyncIterableIterator<LeaderInfo> {
+    return this.#driver.leader.subscribe(signal);
+  }
+
+  /**
+   * @param signal Ends the iteration when aborted.
+   * @returns The member list: now, then at every applied configuration change.
+   */
+  watchMembership(signal?: AbortSignal): AsyncIterableIterator<MemberStatus[]> {
+    return this.#driver.membership.subscribe(signal);
+  }
+
+  /**
+   * Adds a member (call on the leader). Start the new member with `join: true` and `peers` naming the
+   * current members; a learner receives the log but does not vote until {@link promoteMember}.
+   *
+   * @param member Its name, peer address (`host:port`) and whether it starts as a learner (default true).
+   * @returns The membership once the change is applied here.
+   * @throws {NotLeaderError} When this node does not lead.
+   * @throws {ConfChangeRejectedError} When another change is still pending.
+   */
+  async addMember(member: { name: string; peerAddress: string; learner?: boolean }): Promise<MemberStatus[]> {
+    parseAddress(member.peerAddress);
+    await this.#driver.changeMembership({
+      transition: "auto",
+      changes: [{
+        type: member.learner === false ? "addVoter" : "addLearner",
+        nodeId: nodeIdOf(member.name),
+      }],
+      context: encodeMemberContext({ name: member.name, address: member.peerAddress }),
+    });
+    return this.#driver.membership.value;
+  }
+
+  /**
+   * Makes a learner a voter (call on the leader, once the learner has caught up).
+   *
+   * @param name The member.
+   * @returns The membership once applied here.
+   * @throws {NotLeaderError} When this node does not lead.
+   */
+  async promoteMember(name: string): Promise<MemberStatus[]> {
+    await this.#driver.changeMembership({
+      transition: "auto",
+      changes: [{ type: "addVoter", nodeId: nodeIdOf(name) }],
+      context: new Uint8Array(0),
+    });
+    return this.#driver.membership.value;
+  }
+
+  /**
+   * Removes a member, the leader included (it steps down once the change commits). Call on the leader.
+   *
+   * @param name The member.
+   * @returns The membership once applied here.
+   * @throws {NotLeaderError} When this node does not lead.
+   */
+  async removeMember(name: string): Promise<MemberStatus[]> {
+    await this.#driver.changeMembership({
+      transition: "auto",
+      changes: [{ type: "remove", nodeId: nodeIdOf(name) }],
+      context: new Uint8Array(0),
+    });
+    return this.#driver.membership.value;
+  }
+
+  /**
+   * Hands leadership to another voter (asked of the leader through this node).
+   *
+   * @param name The voter that should lead.
+   * @throws {NotLeaderError} When no leader is known.
+   */
+  transferLeadership(name: string): void {
+    this.#driver.transferLeadership(nodeIdOf(name));
+  }
+
+  /**
+   * Stops gracefully: no new requests, the write in flight finishes, waiting callers get an
+   * EngineStoppedError, watches end, then the transport and storage close. Idempotent.
+   *
+   * @returns Resolves once closed.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#embedded.close();
+      await this.#driver.stop();
+    })();
+    return this.#stopping;
+  }
+
+  /** Same as {@link stop}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+function backendOf(driver: NodeDriver): KvBackend {
+  const barrier = async (consistency: "linearizable" | "lease" | "serializable") => {
+    if (consistency !== "serializable") await driver.readBarrier(consistency === "lease" ? "lease" : "safe");
+  };
+  return {
+    write: (command) => driver.write(command),
+    range: async (request: RangeRequest, consistency) => {
+      await barrier(consistency);
+      return driver.store.range(request);
+    },
+    watch: (options) => {
+      driver.checkRunning("watch");
+      return driver.store.watch(options);
+    },
+    leaseTimeToLive: async (id, keys) => {
+      await barrier("linearizable");
+      return driver.store.leaseTimeToLive(id, { keys, nowMs: driver.nowMs() });
+    },
+    leaseIds: async () => {
+      await barrier("linearizable");
+      return driver.store.leaseIds();
+    },
+    isFinal: (error) => error instanceof LeaseNotFoundError || error instanceof EngineStoppedError,
+  };
+}
