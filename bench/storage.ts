@@ -63,14 +63,19 @@ function entries(first: number, count: number): Entry[] {
   return Array.from({ length: count }, (_, i) => ({ index: first + i, term: 1, type: 0, data }));
 }
 
-async function sequential(
-  log: LogStorage,
-  batch: number,
-): Promise<{ entries: number; syncs: number; ms: number }> {
+interface Measured {
+  entries: number;
+  syncs: number;
+  ms: number;
+  rawSyncs: number;
+  rawMs: number;
+}
+
+async function sequential(log: LogStorage, batch: number, seconds = secondsPerCase): Promise<Measured> {
   const started = performance.now();
   let appended = 0;
   let syncs = 0;
-  while (performance.now() - started < secondsPerCase * 1000) {
+  while (performance.now() - started < seconds * 1000) {
     await log.append(entries(log.lastIndex() + 1, batch));
     appended += batch;
     syncs++;

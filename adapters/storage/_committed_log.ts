@@ -56,6 +56,7 @@ function opDataBytes(op: LogOp): number {
 export abstract class CommittedLog<L> implements LogStorage {
   /** The durable state: changed only by `persist` after a batch is durable. */
   protected state: LogState<L> = new LogState<L>();
+  readonly #scheduleLater: (run: () => void) => void;
   #queue: Pending[] = [];
   #inFlight: Pending[] = [];
   #flushing = false;
@@ -66,6 +67,14 @@ export abstract class CommittedLog<L> implements LogStorage {
   /** Term of #projectedLast, so the common append (right after the last entry) needs no scan of the queue. */
   #projectedLastTerm = 0;
   #projectedCompact = 0;
+
+  /**
+   * @param schedule Runs the next flush later. The default, setImmediate, lets every write arriving from the
+   *   I/O callbacks of the current event-loop turn join the batch; a simulator may pass its own scheduler.
+   */
+  constructor(schedule: (run: () => void) => void = setImmediate) {
+    this.#scheduleLater = schedule;
+  }
 
   /** Makes `ops` durable, in order, then applies them to `this.state`; throws (state untouched) on failure. */
   protected abstract persist(ops: readonly LogOp[]): Promise<void> | void;
@@ -274,8 +283,7 @@ export abstract class CommittedLog<L> implements LogStorage {
   #schedule(): void {
     if (this.#scheduled || this.#flushing || this.#queue.length === 0) return;
     this.#scheduled = true;
-    // setImmediate, not a microtask: every write arriving from I/O callbacks of this turn joins the batch.
-    setImmediate(() => {
+    this.#scheduleLater(() => {
       this.#scheduled = false;
       void this.#flush();
     });

@@ -4,8 +4,9 @@
  * - Records framed with length + CRC-32C (see `_wal_format.ts`); entries, hard states, truncations and
  *   compactions are all records, replayed on open.
  * - Segments are preallocated (filled with zeros and fsynced before use), so an append overwrites allocated
- *   blocks and its fdatasync flushes data only (no journal commit): on this machine's ext4, ~50% more syncs/s
- *   than appending to a growing file. The next segment is prepared in the background.
+ *   blocks and its fdatasync flushes data only (no journal commit for a growing size): in the benchmark
+ *   (bench/reports/storage.md) it synced faster than appending to a growing file in 5 runs of 6. The next segment is
+ *   prepared in the background once the current one is half full.
  * - One write + one fdatasync per batch; writes queued meanwhile form the next batch (group commit).
  * - Segments entirely behind a compaction are deleted.
  * - On open: a torn final batch is dropped (and reported through `log`); any other bad checksum throws

@@ -116,8 +116,8 @@ function applyToDisk(durable: LogState<Entry>, op: LogOp): void {
 export class MemoryLogStorage extends CommittedLog<Entry> {
   readonly #disk: MemoryDisk;
 
-  private constructor(disk: MemoryDisk) {
-    super();
+  private constructor(disk: MemoryDisk, schedule: ((run: () => void) => void) | undefined) {
+    super(schedule);
     this.#disk = disk;
     this.state = disk.durable;
     this.resetProjection();
@@ -125,10 +125,12 @@ export class MemoryLogStorage extends CommittedLog<Entry> {
 
   /**
    * @param disk The disk to open (fresh or after a crash).
+   * @param options `schedule`: when to run the next flush (default setImmediate); a deterministic simulator can
+   *   pass its own event queue.
    * @returns The log, holding what the disk had synced.
    */
-  static open(disk: MemoryDisk): MemoryLogStorage {
-    const log = new MemoryLogStorage(disk);
+  static open(disk: MemoryDisk, options: { schedule?: (run: () => void) => void } = {}): MemoryLogStorage {
+    const log = new MemoryLogStorage(disk, options.schedule);
     disk.attach(log);
     return log;
   }

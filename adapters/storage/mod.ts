@@ -60,13 +60,18 @@ export function currentRuntime(): RuntimeName {
 
 /**
  * The storage each runtime uses unless told otherwise, chosen by `bench/storage.ts` (figures in
- * `bench/reports/storage.md`, 2-core machine, ext4, 256-byte entries, fsync on every batch):
+ * `bench/reports/storage.md`: medians of 3 runs, 2-core machine shared with other work, ext4 on virtio,
+ * 256-byte entries, every append fsynced):
  *
- * - Every runtime: `file`. Its batch-1 rate follows the disk's raw fdatasync rate on preallocated segments
- *   (Deno ~5,900/s vs raw ~6,700/s; Bun ~5,400/s vs ~6,400/s), where SQLite's WAL commit costs more than one
- *   sync (Deno node:sqlite ~3,700/s, Bun bun:sqlite ~3,600/s); and at batch 256 the file WAL moves
- *   ~280,000-330,000 entries/s against SQLite's ~130,000-190,000 (one INSERT per row through the binding).
- * - Node without `node:sqlite` (< 22.5) could only use `file` anyway.
+ * - Deno: `file`. Batch 1: 5,812 appends/s (76% of the disk's raw fdatasync rate measured alongside) vs
+ *   node_sqlite 4,045/s (58%); batch 256: 392,000 vs 188,000 entries/s.
+ * - Bun: `file`. Batch 1: 6,943/s (78%) vs bun_sqlite 5,710/s (66%); batch 256: 512,000 vs 326,000 entries/s.
+ *   SQLite adds page and WAL-frame writes (and a checkpoint now and then) to each commit, and a row insert
+ *   through the binding costs more CPU than encoding a WAL record.
+ * - Node: `file` (it needs only node:fs; Node 20 has no node:sqlite).
+ *
+ * The file WAL's default fsync mode is "blocking" for the same reason: the thread-pool mode reached 65% of the
+ * raw rate at batch 1.
  *
  * @param runtime The runtime (default: the current one).
  * @returns The default storage kind.

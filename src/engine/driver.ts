@@ -15,7 +15,7 @@ import { KvError, LeaseNotFoundError } from "../kv/errors.ts";
 import type { KvStore } from "../kv/store.ts";
 import type { LogStorage, SnapshotStorage } from "../ports/storage.ts";
 import type { InboundFrame, Transport } from "../ports/transport.ts";
-import { NotLeaderError, ProposalDroppedError } from "../raft/errors.ts";
+import { ConfChangeRejectedError, NotLeaderError, ProposalDroppedError } from "../raft/errors.ts";
 import type { RawNode, Ready } from "../raft/raw_node.ts";
 import type { MemoryStorage } from "../raft/storage.ts";
 import {
@@ -29,11 +29,32 @@ import {
   type Role,
 } from "../raft/types.ts";
 import { assert } from "../util/assert.ts";
+import { FrameError } from "../transport/frame.ts";
+import {
+  AdminForwarder,
+  type AdminAnswer,
+  type AppliedAt,
+  CONF_CHANGES_PENDING_MAX,
+  decodeAdminRequest,
+  encodeAdminAnswer,
+} from "./admin_forward.ts";
 import type { RandomSource } from "../util/random.ts";
 import { Broadcast } from "./broadcast.ts";
 import { EngineStoppedError, TimeoutError, TooManyRequestsError } from "./errors.ts";
 import { decodeForwardRequest, encodeForwardAnswer, type ForwardAnswer } from "./forward_codec.ts";
 import { decodeCommand } from "../kv/command_codec.ts";
+import { SnapshotSender, type SnapshotSendStats } from "./snapshot_sender.ts";
+import {
+  SNAPSHOT_FETCH_ATTEMPTS_MAX,
+  SnapshotReceiver,
+  type SnapshotReceiveStats,
+} from "./snapshot_receiver.ts";
+import {
+  AppRequestKind,
+  decodeSnapshotDone,
+  decodeSnapshotFetch,
+  decodeSnapshotOffer,
+} from "./snapshot_stream_codec.ts";
 import { type MemberRegistry, membersOf, type MemberStatus } from "./members.ts";
 import type { ResolvedEngineOptions } from "./options.ts";
 import { Forwarder } from "./forwarder.ts";
@@ -47,8 +68,7 @@ export const TICKS_PER_TIMER_MAX = 64;
 /** Most expired leases the leader revokes per tick. */
 export const LEASE_REVOKES_PER_TICK_MAX = 100;
 
-/** Most membership changes waiting on one node (the core allows one uncommitted change at a time). */
-export const CONF_CHANGES_PENDING_MAX = 16;
+export { CONF_CHANGES_PENDING_MAX } from "./admin_forward.ts";
 
 interface ConfWaiter {
   term: number;
@@ -64,6 +84,12 @@ export interface LeaderInfo {
   /** The leader's name, "" when unknown. */
   leaderName: string;
   term: number;
+}
+
+/** Snapshot streams sent and received by one node since it started. */
+export interface SnapshotTransferStats {
+  sent: SnapshotSendStats;
+  received: SnapshotReceiveStats;
 }
 
 /** What a driver is built from. */
@@ -121,6 +147,10 @@ export class NodeDriver {
   // Writes: every local caller's write is in exactly one of these three places until settled.
   readonly #proposed = new Map<number, ProposedWrite>();
   readonly #forwarder: Forwarder | null;
+  readonly #snapshotSender: SnapshotSender | null;
+  readonly #snapshotReceiver: SnapshotReceiver | null;
+  readonly #admin: AdminForwarder | null;
+  #correlationNext = 1;
   #leaderless: WriteRequest[] = [];
   #writesInFlight = 0;
   readonly #revoking = new Set<number>();
@@ -140,9 +170,28 @@ export class NodeDriver {
     this.#log = parts.log;
     this.#transport = parts.transport;
     this.#nowMs = parts.nowMs;
-    this.#forwarder = parts.transport === null
+    const transport = parts.transport;
+    const nextCorrelationId = () => this.#correlationNext++;
+    this.#forwarder = transport === null
       ? null
-      : new Forwarder(parts.transport, parts.random, parts.options.maxForwardedRequests);
+      : new Forwarder(transport, parts.random, parts.options.maxForwardedRequests, nextCorrelationId);
+    this.#admin = transport === null ? null : new AdminForwarder(transport, nextCorrelationId);
+    const fetchTimeoutMs = parts.options.electionTimeoutTicks * parts.options.tickIntervalMs;
+    const sendApp = transport === null ? () => false : transport.sendApp.bind(transport);
+    this.#snapshotSender = transport === null ? null : new SnapshotSender({
+      sendApp,
+      nextCorrelationId,
+      report: (to, ok) => this.#raw.reportSnapshot(to, ok),
+      chunkBytes: parts.options.snapshotChunkBytes,
+      idleTimeoutMs: fetchTimeoutMs * (SNAPSHOT_FETCH_ATTEMPTS_MAX + 1),
+      firstStreamId: parts.random.nextUint32() + 1,
+    });
+    this.#snapshotReceiver = transport === null ? null : new SnapshotReceiver({
+      sendApp,
+      nextCorrelationId,
+      deliver: (message) => this.#raw.step(message),
+      fetchTimeoutMs,
+    });
     this.#applied = parts.applied;
     this.#confState = parts.confState;
     this.#members = parts.members;
@@ -204,16 +253,20 @@ export class NodeDriver {
     return { raft: this.#raw.status(), members: this.membership.value, leader: this.leader.value };
   }
 
+  /** @returns Counters of the snapshot streams this node sent and received. */
+  snapshotTransfers(): SnapshotTransferStats {
+    const sent = this.#snapshotSender?.stats ?? { offered: 0, completed: 0, failed: 0, chunksSent: 0 };
+    const received = this.#snapshotReceiver?.stats ?? { completed: 0, failed: 0, fetchRetries: 0 };
+    return { sent: { ...sent }, received: { ...received } };
+  }
+
   /** Called by the transport for every inbound frame. */
   readonly onFrame = (from: NodeId, frame: InboundFrame): void => {
     if (this.#state === "stopped" || this.#fatal !== null) return;
     try {
       if (frame.kind === "raft") this.#raw.step(frame.message);
-      else if (frame.kind === "request") this.#onForwardRequest(from, frame.correlationId, frame.payload);
-      else {
-        const requeue = (request: WriteRequest) => this.#leaderless.push(request);
-        this.#forwarder?.onAnswer(frame.correlationId, frame.payload, requeue, this.options.maxPendingWrites);
-      }
+      else if (frame.kind === "request") this.#onAppRequest(from, frame.correlationId, frame.payload);
+      else this.#onAppResponse(frame.correlationId, frame.payload);
     } catch (error) {
       this.#die(error);
       return;
@@ -353,6 +406,53 @@ export class NodeDriver {
     return command;
   }
 
+  #onAppRequest(from: NodeId, correlationId: number, payload: Uint8Array): void {
+    try {
+      this.#dispatchAppRequest(from, correlationId, payload);
+    } catch (error) {
+      // A malformed request from a peer is dropped (the peer retries or gives up); it must not stop us.
+      if (!(error instanceof FrameError) && !(error instanceof RangeError)) throw error;
+    }
+  }
+
+  #dispatchAppRequest(from: NodeId, correlationId: number, payload: Uint8Array): void {
+    const nowMs = this.#nowMs();
+    switch (payload[0]) {
+      case AppRequestKind.Write:
+        return this.#onForwardRequest(from, correlationId, payload);
+      case AppRequestKind.SnapshotOffer: {
+        const offer = decodeSnapshotOffer(payload);
+        // An offer from a deposed leader would only be refused by the core after the whole transfer.
+        if (offer.header.term < this.#term) return;
+        return this.#snapshotReceiver?.onOffer(from, offer, nowMs);
+      }
+      case AppRequestKind.SnapshotFetch: {
+        const leading = this.#role === "leader" && this.#state === "running";
+        return this.#snapshotSender?.onFetch(
+          from,
+          correlationId,
+          decodeSnapshotFetch(payload),
+          nowMs,
+          leading,
+        );
+      }
+      case AppRequestKind.SnapshotDone:
+        return this.#snapshotSender?.onDone(from, decodeSnapshotDone(payload));
+      case AppRequestKind.Admin:
+        return this.#onAdminRequest(from, correlationId, payload);
+      default:
+        throw new RangeError(`Cannot handle an application request from ${from}: unknown kind ${payload[0]}`);
+    }
+  }
+
+  #onAppResponse(correlationId: number, payload: Uint8Array): void {
+    const requeue = (request: WriteRequest) => this.#leaderless.push(request);
+    const limit = this.options.maxPendingWrites;
+    if (this.#forwarder?.onAnswer(correlationId, payload, requeue, limit) === true) return;
+    if (this.#admin?.onAnswer(correlationId, payload) === true) return;
+    this.#snapshotReceiver?.onChunk(correlationId, payload, this.#nowMs());
+  }
+
   #onForwardRequest(from: NodeId, correlationId: number, payload: Uint8Array): void {
     const answer = (reply: ForwardAnswer) => {
       this.#transport?.sendApp(from, {
@@ -478,6 +578,12 @@ export class NodeDriver {
     this.#snapshotsInstalled++;
     this.#confState = snapshot.metadata.confState;
     this.#members.applyConfState(this.#confState);
+    // Changes the leader applied at or below the snapshot are in it: their waiters are done.
+    for (const [index, waiter] of this.#confWaiters) {
+      if (index > this.#applied) continue;
+      this.#confWaiters.delete(index);
+      waiter.resolve();
+    }
     this.membership.publish(membersOf(this.#confState, this.#members));
   }
 
@@ -522,16 +628,28 @@ export class NodeDriver {
   }
 
   /**
-   * Proposes a membership change on this node, which must lead, and waits until it is applied here.
+   * Makes a membership change: proposed here when this node leads, else forwarded to the leader; resolves
+   * once the change is applied on this node.
    *
    * @param change The change (its context names the member and its address).
-   * @returns Resolves once applied.
-   * @throws {NotLeaderError} When this node does not lead (the hint names the leader).
+   * @returns Resolves once applied here.
+   * @throws {NotLeaderError} When this node does not lead and has no transport to reach a leader.
    * @throws {ConfChangeRejectedError} When another change is pending or the change is invalid.
+   * @throws {TooManyRequestsError} When CONF_CHANGES_PENDING_MAX changes already wait.
    * @throws {TimeoutError} After requestTimeoutMs.
    */
-  changeMembership(change: ConfChange): Promise<void> {
+  async changeMembership(change: ConfChange): Promise<void> {
     this.checkRunning("change the membership");
+    if (this.#role === "leader" || this.#admin === null) {
+      await this.#proposeConfChange(change);
+      return;
+    }
+    const deadlineMs = this.#nowMs() + this.options.requestTimeoutMs;
+    const at = await this.#admin.submit(change, this.#leaderId, deadlineMs);
+    await this.#waitConfApplied(at, deadlineMs);
+  }
+
+  #proposeConfChange(change: ConfChange): Promise<AppliedAt> {
     if (this.#role !== "leader") throw new NotLeaderError("change the membership", this.#leaderId);
     if (this.#transport === null && change.changes.some((single) => single.type !== "remove")) {
       throw new Error(
@@ -549,8 +667,31 @@ export class NodeDriver {
     this.#scheduleTurn();
     return new Promise((resolve, reject) => {
       const deadlineMs = this.#nowMs() + this.options.requestTimeoutMs;
+      this.#confWaiters.set(at.index, { term: at.term, deadlineMs, resolve: () => resolve(at), reject });
+    });
+  }
+
+  /** Waits until this node applied a change the leader applied at `at`. */
+  #waitConfApplied(at: AppliedAt, deadlineMs: number): Promise<void> {
+    if (this.#applied >= at.index) return Promise.resolve();
+    return new Promise((resolve, reject) => {
       this.#confWaiters.set(at.index, { term: at.term, deadlineMs, resolve, reject });
     });
+  }
+
+  #onAdminRequest(from: NodeId, correlationId: number, payload: Uint8Array): void {
+    const answer = (reply: AdminAnswer) => {
+      this.#transport?.sendApp(from, { kind: "response", correlationId, payload: encodeAdminAnswer(reply) });
+      this.#transport?.flush();
+    };
+    if (this.#state !== "running" || this.#role !== "leader") return answer({ kind: "notLeader" });
+    let proposed: Promise<AppliedAt>;
+    try {
+      proposed = this.#proposeConfChange(decodeAdminRequest(payload));
+    } catch (error) {
+      return answer(adminAnswerOf(error));
+    }
+    proposed.then((at) => answer({ kind: "applied", at }), (error) => answer(adminAnswerOf(error)));
   }
 
   /**
@@ -574,7 +715,10 @@ export class NodeDriver {
     if (role === "leader" && (!wasLeader || termChanged)) {
       this.store.promoteLeaseClock(term, this.#nowMs());
       this.#lastCheckpointMs = this.#nowMs();
-    } else if (role !== "leader" && wasLeader) this.store.demoteLeaseClock();
+    } else if (role !== "leader" && wasLeader) {
+      this.store.demoteLeaseClock();
+      this.#snapshotSender?.dropAll();
+    }
     const previous = this.leader.value;
     if (previous.leaderId !== leaderId || previous.term !== term) {
       this.leader.publish({ leaderId, leaderName: this.#members.nameOf(leaderId), term });
@@ -587,8 +731,9 @@ export class NodeDriver {
       transport !== null,
       () => `node ${this.options.id} has no transport but must send to ${message.to}`,
     );
-    const queued = transport.send(message.to, message);
-    if (message.type === MessageType.Snap) this.#raw.reportSnapshot(message.to, queued);
+    // A snapshot may exceed a frame: it is streamed in chunks, and its outcome reported when known.
+    if (message.type === MessageType.Snap) this.#snapshotSender!.start(message, this.#nowMs());
+    else transport.send(message.to, message);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -605,6 +750,13 @@ export class NodeDriver {
       this.#lastTickMs = due > TICKS_PER_TIMER_MAX ? nowMs : this.#lastTickMs + Math.max(due, 0) * tickMs;
       this.#expireRequests(nowMs);
       this.#retryRequests(nowMs);
+      this.#snapshotSender?.expire(nowMs);
+      this.#snapshotReceiver?.tick(nowMs);
+      this.#admin?.tick(
+        this.#leaderId,
+        nowMs,
+        () => new TimeoutError("change the membership", this.options.requestTimeoutMs),
+      );
       if (this.#role === "leader" && this.#state === "running") this.#leaseDuties(nowMs);
       this.#scheduleTurn();
     } catch (error) {
@@ -737,6 +889,8 @@ export class NodeDriver {
     this.#proposed.clear();
     this.#leaderless = [];
     this.#reads.failAll(error);
+    this.#snapshotReceiver?.abort();
+    this.#admin?.failAll(error);
   }
 
   /** A storage failure or a broken invariant: the node must not go on (its state may be ahead of its disk). */
@@ -748,4 +902,12 @@ export class NodeDriver {
     this.#failEverything(this.#fatal);
     console.error(`dengine node ${this.options.name} stopped on a fatal error:`, this.#fatal);
   }
+}
+
+/** How a refused membership change is told to the member that forwarded it. */
+function adminAnswerOf(error: unknown): AdminAnswer {
+  if (error instanceof NotLeaderError || error instanceof ProposalDroppedError) return { kind: "notLeader" };
+  if (error instanceof ConfChangeRejectedError) return { kind: "rejected", reason: error.reason };
+  if (error instanceof TooManyRequestsError) return { kind: "busy" };
+  return { kind: "failed", message: error instanceof Error ? error.message : String(error) };
 }

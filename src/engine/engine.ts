@@ -10,7 +10,7 @@ import { LeaseNotFoundError } from "../kv/errors.ts";
 import type { RangeRequest } from "../kv/types.ts";
 import type { Role } from "../raft/types.ts";
 import { EngineStoppedError, TimeoutError } from "./errors.ts";
-import type { LeaderInfo, NodeDriver } from "./driver.ts";
+import type { LeaderInfo, NodeDriver, SnapshotTransferStats } from "./driver.ts";
 import { encodeMemberContext, type MemberStatus } from "./members.ts";
 import { openNode } from "./open_node.ts";
 import {
@@ -40,6 +40,8 @@ export interface EngineStatus {
   members: MemberStatus[];
   /** Where this node accepts peers (`host:port`), "" without peers. */
   peerAddress: string;
+  /** Snapshot streams this node sent (as leader) and received, since it started. */
+  snapshotTransfers: SnapshotTransferStats;
 }
 
 /**
@@ -121,6 +123,7 @@ export class Engine implements AsyncDisposable {
       snapshotsInstalled: this.#driver.snapshotsInstalled,
       members,
       peerAddress: this.#peerAddress,
+      snapshotTransfers: this.#driver.snapshotTransfers(),
     };
   }
 
@@ -141,13 +144,14 @@ export class Engine implements AsyncDisposable {
   }
 
   /**
-   * Adds a member (call on the leader). Start the new member with `join: true` and `peers` naming the
-   * current members; a learner receives the log but does not vote until {@link promoteMember}.
+   * Adds a member. Callable on any member: a follower forwards the change to the leader. Start the new
+   * member with `join: true` and `peers` naming the current members; a learner receives the log but does not
+   * vote until {@link promoteMember}.
    *
    * @param member Its name, peer address (`host:port`) and whether it starts as a learner (default true).
    * @returns The membership once the change is applied here.
-   * @throws {NotLeaderError} When this node does not lead.
-   * @throws {ConfChangeRejectedError} When another change is still pending.
+   * @throws {ConfChangeRejectedError} When another change is still pending or the change is invalid.
+   * @throws {TimeoutError} When no leader applied it within requestTimeoutMs (it may still be applied).
    */
   async addMember(member: { name: string; peerAddress: string; learner?: boolean }): Promise<MemberStatus[]> {
     parseAddress(member.peerAddress);
@@ -163,11 +167,12 @@ export class Engine implements AsyncDisposable {
   }
 
   /**
-   * Makes a learner a voter (call on the leader, once the learner has caught up).
+   * Makes a learner a voter, once it has caught up (callable on any member, like {@link addMember}).
    *
    * @param name The member.
    * @returns The membership once applied here.
-   * @throws {NotLeaderError} When this node does not lead.
+   * @throws {ConfChangeRejectedError} When the change is invalid or another one is pending.
+   * @throws {TimeoutError} When no leader applied it within requestTimeoutMs.
    */
   async promoteMember(name: string): Promise<MemberStatus[]> {
     await this.#driver.changeMembership({
@@ -179,11 +184,12 @@ export class Engine implements AsyncDisposable {
   }
 
   /**
-   * Removes a member, the leader included (it steps down once the change commits). Call on the leader.
+   * Removes a member, the leader included (it steps down once the change commits). Callable on any member.
    *
    * @param name The member.
    * @returns The membership once applied here.
-   * @throws {NotLeaderError} When this node does not lead.
+   * @throws {ConfChangeRejectedError} When the change is invalid or another one is pending.
+   * @throws {TimeoutError} When no leader applied it within requestTimeoutMs.
    */
   async removeMember(name: string): Promise<MemberStatus[]> {
     await this.#driver.changeMembership({
@@ -195,7 +201,8 @@ export class Engine implements AsyncDisposable {
   }
 
   /**
-   * Hands leadership to another voter (asked of the leader through this node).
+   * Hands leadership to another voter. Callable on any member (a follower passes the request to the
+   * leader); returns at once: watch {@link watchLeader} to see it happen.
    *
    * @param name The voter that should lead.
    * @throws {NotLeaderError} When no leader is known.

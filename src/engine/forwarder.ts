@@ -28,15 +28,17 @@ export class Forwarder {
   readonly #random: RandomSource;
   readonly #limit: number;
   readonly #forwarded = new Map<number, ForwardedWrite>();
-  #correlationNext = 1;
+  readonly #nextCorrelationId: () => number;
 
   /**
    * @param transport The peer transport.
    * @param random Draws dedup client ids.
    * @param limit maxForwardedRequests.
+   * @param nextCorrelationId Draws correlation ids (shared with the node's other application requests).
    */
-  constructor(transport: Transport, random: RandomSource, limit: number) {
+  constructor(transport: Transport, random: RandomSource, limit: number, nextCorrelationId: () => number) {
     this.#transport = transport;
+    this.#nextCorrelationId = nextCorrelationId;
     this.#random = random;
     this.#limit = limit;
   }
@@ -64,7 +66,7 @@ export class Forwarder {
     } catch (error) {
       return request.settle(error instanceof Error ? error : new Error(String(error)));
     }
-    const correlationId = this.#correlationNext++;
+    const correlationId = this.#nextCorrelationId();
     this.#forwarded.set(correlationId, { request, to: leaderId, sentAtMs: nowMs });
     this.#transport.sendApp(leaderId, { kind: "request", correlationId, payload });
   }
@@ -76,15 +78,16 @@ export class Forwarder {
    * @param payload The answer.
    * @param requeue Takes a write back when the receiver was not the leader.
    * @param busyLimit The leader's maxPendingWrites, for the error message.
+   * @returns Whether the answer was for a write forwarded by this node (false: some other request's).
    */
   onAnswer(
     correlationId: number,
     payload: Uint8Array,
     requeue: (request: WriteRequest) => void,
     busyLimit: number,
-  ): void {
+  ): boolean {
     const forwarded = this.#forwarded.get(correlationId);
-    if (forwarded === undefined) return;
+    if (forwarded === undefined) return false;
     this.#forwarded.delete(correlationId);
     const answer = decodeForwardAnswer(payload);
     const request = forwarded.request;
@@ -92,6 +95,7 @@ export class Forwarder {
     else if (answer.kind === "busy") {
       request.settle(new TooManyRequestsError("write", "maxPendingWrites (on the leader)", busyLimit));
     } else requeue(request);
+    return true;
   }
 
   /**

@@ -23,7 +23,9 @@ export {
   type EngineTransportKind,
   provideDefaultEnginePorts,
 } from "./ports.ts";
-export type { LeaderInfo } from "./driver.ts";
+export type { LeaderInfo, SnapshotTransferStats } from "./driver.ts";
+export type { SnapshotSendStats } from "./snapshot_sender.ts";
+export type { SnapshotReceiveStats } from "./snapshot_receiver.ts";
 export { encodeMemberContext, type MemberStatus } from "./members.ts";
 export { EngineOptionsError, EngineStoppedError, TimeoutError, TooManyRequestsError } from "./errors.ts";
 export type * from "../client/types.ts";

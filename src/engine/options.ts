@@ -10,6 +10,7 @@ import type { PeerAddress } from "../ports/transport.ts";
 import type { NodeId } from "../raft/types.ts";
 import { EngineOptionsError } from "./errors.ts";
 import type { EngineStorageKind, EngineTransportKind } from "./ports.ts";
+import { SNAPSHOT_CHUNK_BYTES_MAX } from "./snapshot_stream_codec.ts";
 
 const ADDRESS_PATTERN = /^[^\s:]+:\d{1,5}$/;
 const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -57,6 +58,8 @@ export const engineOptionsSchema = z.strictObject({
   quotaBytes: int(1, Number.MAX_SAFE_INTEGER).optional(),
   /** Size of each WAL segment file (file storage). */
   walSegmentSizeBytes: int(4096, 1024 * 1024 * 1024).optional(),
+  /** Bytes per chunk when streaming a snapshot to a follower. */
+  snapshotChunkBytes: int(64, SNAPSHOT_CHUNK_BYTES_MAX).default(SNAPSHOT_CHUNK_BYTES_MAX),
 });
 
 /** What `Engine.start` accepts; every field is optional (defaults in {@link engineOptionsSchema}). */
@@ -104,6 +107,8 @@ export interface EngineOptions {
   quotaBytes?: number;
   /** WAL segment size for file storage (default: the adapter's). */
   walSegmentSizeBytes?: number;
+  /** Bytes per chunk when streaming a snapshot to a follower (64 B to 1 MiB, default 1 MiB). */
+  snapshotChunkBytes?: number;
 }
 
 // Every option a user can write is accepted by the schema (checked at compile time).

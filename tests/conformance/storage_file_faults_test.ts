@@ -284,40 +284,46 @@ function canMountTmpfs(): boolean {
 const tmpfsSkip = canMountTmpfs() ? false : "cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)";
 
 describe("file WAL on a real full disk (a 1 MiB tmpfs)", () => {
-  test("ENOSPC from the kernel fails appends clearly, keeps durable data, and writes resume once space is freed", {
-    skip: tmpfsSkip,
-  }, async () => {
-    const mountPoint = fs.mkdtempSync("/tmp/dengine-tmpfs-");
-    assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]).status, 0);
-    try {
-      fs.writeFileSync(`${mountPoint}/ballast`, new Uint8Array(300 * 1024));
-      const directory = `${mountPoint}/wal`;
-      const log = await FileLogStorage.open(directory, { segmentSizeBytes: 128 * 1024, ...quiet });
-      let failure: unknown = null;
-      for (let i = 0; i < 200 && failure === null; i++) {
-        const first = log.lastIndex() + 1;
-        await log.append(Array.from({ length: 4 }, (_, j) => makeEntry(first + j, 1, 2000))).catch((e) => (failure = e));
+  test(
+    "ENOSPC from the kernel fails appends clearly, keeps durable data, and writes resume once space is freed",
+    {
+      skip: tmpfsSkip,
+    },
+    async () => {
+      const mountPoint = fs.mkdtempSync("/tmp/dengine-tmpfs-");
+      assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]).status, 0);
+      try {
+        fs.writeFileSync(`${mountPoint}/ballast`, new Uint8Array(300 * 1024));
+        const directory = `${mountPoint}/wal`;
+        const log = await FileLogStorage.open(directory, { segmentSizeBytes: 128 * 1024, ...quiet });
+        let failure: unknown = null;
+        for (let i = 0; i < 200 && failure === null; i++) {
+          const first = log.lastIndex() + 1;
+          await log.append(Array.from({ length: 4 }, (_, j) => makeEntry(first + j, 1, 2000))).catch((
+            e,
+          ) => (failure = e));
+        }
+        assert.ok(failure instanceof StorageWriteError, `expected ENOSPC, got ${failure}`);
+        assert.equal(failure.code, "ENOSPC");
+        assert.match(failure.message, /disk is full/);
+        const last = log.lastIndex();
+        assert.ok(last >= 100, `only ${last} entries fit`);
+        const expected = Array.from({ length: last }, (_, i) => makeEntry(i + 1, 1, 2000));
+        assert.deepEqual(log.entries(1, last + 1, Infinity), expected);
+        await assert.rejects(log.append([makeEntry(last + 1, 1, 2000)]), StorageWriteError);
+        fs.unlinkSync(`${mountPoint}/ballast`);
+        for (let i = 0; i < 5; i++) await log.append([makeEntry(log.lastIndex() + 1, 1, 2000)]);
+        await log.close();
+        const reopened = await FileLogStorage.open(directory, quiet);
+        assert.deepEqual(reopened.entries(1, last + 6, Infinity), [
+          ...expected,
+          ...Array.from({ length: 5 }, (_, i) => makeEntry(last + 1 + i, 1, 2000)),
+        ]);
+        await reopened.close();
+      } finally {
+        spawnSync("umount", [mountPoint]);
+        fs.rmSync(mountPoint, { recursive: true, force: true });
       }
-      assert.ok(failure instanceof StorageWriteError, `expected ENOSPC, got ${failure}`);
-      assert.equal(failure.code, "ENOSPC");
-      assert.match(failure.message, /disk is full/);
-      const last = log.lastIndex();
-      assert.ok(last >= 100, `only ${last} entries fit`);
-      const expected = Array.from({ length: last }, (_, i) => makeEntry(i + 1, 1, 2000));
-      assert.deepEqual(log.entries(1, last + 1, Infinity), expected);
-      await assert.rejects(log.append([makeEntry(last + 1, 1, 2000)]), StorageWriteError);
-      fs.unlinkSync(`${mountPoint}/ballast`);
-      for (let i = 0; i < 5; i++) await log.append([makeEntry(log.lastIndex() + 1, 1, 2000)]);
-      await log.close();
-      const reopened = await FileLogStorage.open(directory, quiet);
-      assert.deepEqual(reopened.entries(1, last + 6, Infinity), [
-        ...expected,
-        ...Array.from({ length: 5 }, (_, i) => makeEntry(last + 1 + i, 1, 2000)),
-      ]);
-      await reopened.close();
-    } finally {
-      spawnSync("umount", [mountPoint]);
-      fs.rmSync(mountPoint, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -51,4 +51,23 @@ describe("memory storage crash simulation", () => {
     await Promise.allSettled(writes);
     assert.equal(MemoryLogStorage.open(disk).lastIndex(), 2);
   });
+
+  test("a custom scheduler decides when queued writes are flushed, as a deterministic simulator needs", async () => {
+    const scheduled: (() => void)[] = [];
+    const log = MemoryLogStorage.open(new MemoryDisk(), { schedule: (run) => scheduled.push(run) });
+    let durable = false;
+    const writes = Promise.all([
+      log.append(makeEntries(1, 2, 1)),
+      log.saveHardState({ term: 1, vote: 1, commit: 0 }),
+    ]).then(() => (durable = true));
+    await Promise.resolve();
+    assert.equal(scheduled.length, 1, "one flush for both writes");
+    assert.equal(durable, false);
+    assert.equal(log.lastIndex(), 0);
+    scheduled.shift()!();
+    await writes;
+    assert.equal(log.lastIndex(), 2);
+    assert.deepEqual(log.hardState(), { term: 1, vote: 1, commit: 0 });
+    assert.equal(scheduled.length, 0);
+  });
 });

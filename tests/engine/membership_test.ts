@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { NotLeaderError, toText } from "../../mod.ts";
+import { ConfChangeRejectedError, type Engine, TimeoutError, toText } from "../../mod.ts";
 import { TestCluster, waitFor } from "./_helpers.ts";
 
 describe("membership changes", () => {
@@ -10,14 +10,11 @@ describe("membership changes", () => {
       await cluster.startAll();
       const first = await cluster.leader();
       await first.engine.client.put("before-join", "1");
-      const follower = cluster.followers(first.name)[0]!;
-      await assert.rejects(
-        follower.addMember({ name: "n4", peerAddress: cluster.peerAddress("n4") }),
-        NotLeaderError,
-      );
-
-      const afterAdd = await first.engine.addMember({ name: "n4", peerAddress: cluster.peerAddress("n4") });
+      const [follower, otherFollower] = cluster.followers(first.name) as [Engine, Engine];
+      // Asked of a follower: forwarded to the leader, and applied on the follower before it returns.
+      const afterAdd = await follower.addMember({ name: "n4", peerAddress: cluster.peerAddress("n4") });
       assert.deepEqual(afterAdd.find((member) => member.name === "n4")?.role, "learner");
+      assert.equal(first.engine.status().members.find((member) => member.name === "n4")?.role, "learner");
       const joined = await cluster.start("n4");
       await waitFor(
         "the learner to catch up",
@@ -27,7 +24,7 @@ describe("membership changes", () => {
       // The learner learned the founders' names from the log.
       assert.deepEqual(joined.status().members.map((member) => member.name).sort(), ["n1", "n2", "n3", "n4"]);
 
-      const afterPromote = await first.engine.promoteMember("n4");
+      const afterPromote = await otherFollower.promoteMember("n4");
       assert.equal(afterPromote.filter((member) => member.role === "voter").length, 4);
 
       // Enough writes that every log is compacted past the entry that added n4: a restarted founder
@@ -44,7 +41,9 @@ describe("membership changes", () => {
       assert.equal(n4?.peerAddress, cluster.peerAddress("n4"));
       assert.equal(n4?.role, "voter");
 
-      await first.engine.removeMember(first.name);
+      const survivor = cluster.engines.get(cluster.names.find((name) => name !== first.name && name !== founder)!)!;
+      const afterRemove = await survivor.removeMember(first.name);
+      assert.ok(!afterRemove.some((member) => member.name === first.name));
       await cluster.stop(first.name);
       const second = await cluster.leader();
       assert.notEqual(second.name, first.name);
@@ -61,14 +60,45 @@ describe("membership changes", () => {
     }
   });
 
-  test("leadership moves to the member it is transferred to", async () => {
+  test("a second change asked while the first is pending is rejected by the leader, through a follower", async () => {
+    const cluster = new TestCluster(5, {}, 3);
+    try {
+      await cluster.startAll();
+      const first = await cluster.leader();
+      const follower = cluster.followers(first.name)[0]!;
+      const outcomes = await Promise.allSettled([
+        follower.addMember({ name: "n4", peerAddress: cluster.peerAddress("n4") }),
+        follower.addMember({ name: "n5", peerAddress: cluster.peerAddress("n5") }),
+      ]);
+      assert.equal(outcomes[0].status, "fulfilled");
+      assert.equal(outcomes[1].status, "rejected");
+      assert.ok((outcomes[1] as PromiseRejectedResult).reason instanceof ConfChangeRejectedError);
+      assert.equal(follower.status().members.length, 4);
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  test("a change asked of a single member with no leader yet times out", async () => {
+    const cluster = new TestCluster(3, { requestTimeoutMs: 300 });
+    try {
+      const lonely = await cluster.start("n1");
+      await assert.rejects(lonely.removeMember("n3"), TimeoutError);
+      assert.equal(lonely.status().members.length, 3);
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  test("leadership moves to the member it is transferred to, even when a follower asks", async () => {
     const cluster = new TestCluster(3);
     try {
       await cluster.startAll();
       const first = await cluster.leader();
       const target = cluster.names.find((name) => name !== first.name)!;
+      const asker = cluster.names.find((name) => name !== first.name && name !== target)!;
       const watcher = cluster.engines.get(target)!.watchLeader();
-      first.engine.transferLeadership(target);
+      cluster.engines.get(asker)!.transferLeadership(target);
       for await (const leader of watcher) {
         if (leader.leaderName === target) break;
       }

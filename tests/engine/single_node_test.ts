@@ -1,13 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  Engine,
-  EngineOptionsError,
-  EngineStoppedError,
-  LeaseNotFoundError,
-  toText,
-} from "../../mod.ts";
+import { Engine, EngineOptionsError, EngineStoppedError, LeaseNotFoundError, toText } from "../../mod.ts";
 import { FAST_TIMING, SMALL_WAL, tempDir, waitFor } from "./_helpers.ts";
 
 async function withEngine(run: (engine: Engine, dataDir: string) => Promise<void>): Promise<void> {

@@ -1,0 +1,83 @@
+/**
+ * What the HTTP gateway runs on: {@link GatewayBackend}, the store operations with etcd's raw request shapes
+ * (commands, range requests, watch options) plus the node facts the `/v3` headers, status and member list
+ * need. A backend is implemented over a single in-process store ({@link LocalBackend}) or over an engine.
+ *
+ * @module
+ */
+
+import type { Command, CommandResponse } from "../kv/commands.ts";
+import type { ConcurrencyKv, WatchStream } from "../kv/concurrency.ts";
+import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse, TxnResponse } from "../kv/types.ts";
+import type { WatchOptions } from "../kv/watch.ts";
+
+/** How fresh a read must be (see the client's `ReadConsistency`). */
+export type GatewayConsistency = "linearizable" | "lease" | "serializable";
+
+/** The node facts the gateway reports (etcd's response header, status and member fields). */
+export interface GatewayNodeInfo {
+  clusterId: bigint;
+  memberId: bigint;
+  raftTerm: number;
+  /** 0 when no leader is known. */
+  leaderId: bigint;
+  raftIndex: number;
+  raftAppliedIndex: number;
+  /** The store's current revision. */
+  revision: number;
+  dbSizeBytes: number;
+  dbSizeInUseBytes: number;
+  isLearner: boolean;
+  /** The version string the status route reports. */
+  version: string;
+}
+
+/** One cluster member as the member list reports it. */
+export interface GatewayMember {
+  id: bigint;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+/** The operations the gateway needs from the node it serves. */
+export interface GatewayBackend {
+  /** Replicates a command; resolves with its answer once applied on this node. @throws KvError */
+  write(command: Command): Promise<CommandResponse>;
+  /** Reads with the given consistency. @throws KvError */
+  range(request: RangeRequest, consistency: GatewayConsistency): Promise<RangeResponse>;
+  /** Opens a watch on this node's store (its first response is `created`). @throws KvError */
+  watch(options: WatchOptions): WatchStream;
+  /** A lease's remaining and granted TTL (`ttlSeconds` -1 when absent). */
+  leaseTimeToLive(id: number, keys: boolean): Promise<LeaseTimeToLiveResponse>;
+  /** Every lease id, ascending. */
+  leaseIds(): Promise<number[]>;
+  /** This node's facts, now. */
+  info(): GatewayNodeInfo;
+  /** The cluster's members. */
+  members(): GatewayMember[];
+}
+
+/**
+ * The concurrency recipes' view of a backend (linearizable reads, replicated transactions).
+ *
+ * @param backend The backend.
+ * @returns The adapter.
+ * @example
+ * ```ts ignore
+ * const kv = concurrencyKvOf(backend);
+ * await kv.range({ key: new Uint8Array([97]) });
+ * ```
+ */
+export function concurrencyKvOf(backend: GatewayBackend): ConcurrencyKv {
+  return {
+    range: (request) => backend.range(request, "linearizable"),
+    txn: async (request) => {
+      const response = await backend.write({ type: "txn", request });
+      if (response.type !== "txn") throw new TypeError(`A txn was answered with ${response.type}`);
+      return response.response as TxnResponse;
+    },
+    watch: (options) => backend.watch(options),
+  };
+}
