@@ -4,7 +4,9 @@
  * values, 1,000 concurrent callers. Measures writes/s and linearizable, lease and serializable reads/s with
  * p50/p99 latency, and prints a markdown table.
  *
- * Usage: deno run -A bench/engine.ts [seconds-per-case]   |   bun bench/engine.ts [seconds-per-case]
+ * Usage: deno run -A bench/engine.ts [seconds-per-case] [cases]   |   bun bench/engine.ts [seconds] [cases]
+ * where `cases` is a comma-separated subset of put,linearizable,lease,serializable (default: all), e.g. to
+ * profile one path: `deno run -A --v8-flags=--prof bench/engine.ts 5 put`.
  *
  * @module
  */
@@ -22,6 +24,7 @@ const CALLERS = 1_000;
 const KEYS = 100_000;
 const VALUE = new Uint8Array(256).fill(120);
 const secondsPerCase = Number(process.argv[2] ?? 0) || 5;
+const cases = new Set((process.argv[3] ?? "put,linearizable,lease,serializable").split(","));
 const isBun = "Bun" in globalThis;
 const runtime = isBun ? "bun" : "deno";
 
@@ -38,7 +41,10 @@ async function freePorts(count: number): Promise<number[]> {
 
 function startPeer(name: string, dataDir: string, peers: Record<string, string>): Promise<ChildProcess> {
   const script = fileURLToPath(new URL("./_engine_peer.ts", import.meta.url));
-  const args = isBun ? ["run", script] : ["run", "-A", script];
+  // Profiling a peer: DENGINE_BENCH_PEER_V8_FLAGS=--prof (Deno), written to the working directory.
+  const v8Flags = process.env.DENGINE_BENCH_PEER_V8_FLAGS;
+  const flags = v8Flags === undefined || isBun ? [] : [`--v8-flags=${v8Flags},--logfile=${name}.log`];
+  const args = isBun ? ["run", script] : ["run", "-A", ...flags, script];
   const child = spawn(process.execPath, [...args, name, dataDir, JSON.stringify(peers)], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -86,12 +92,15 @@ try {
     if (leader.leaderId !== 0) engine.transferLeadership("n1");
   }
   const client = engine.client;
-  const rows = [
-    await measure("put", (i) => client.put(key(i), VALUE)),
-    await measure("get linearizable", (i) => client.get(key(i))),
-    await measure("get lease", (i) => client.get(key(i), { consistency: "lease" })),
-    await measure("get serializable", (i) => client.get(key(i), { consistency: "serializable" })),
-  ];
+  const rows: Row[] = [];
+  if (cases.has("put")) rows.push(await measure("put", (i) => client.put(key(i), VALUE)));
+  if (cases.has("linearizable")) rows.push(await measure("get linearizable", (i) => client.get(key(i))));
+  if (cases.has("lease")) {
+    rows.push(await measure("get lease", (i) => client.get(key(i), { consistency: "lease" })));
+  }
+  if (cases.has("serializable")) {
+    rows.push(await measure("get serializable", (i) => client.get(key(i), { consistency: "serializable" })));
+  }
   console.log(`| runtime | operation | ops/s | p50 ms | p99 ms |`);
   console.log(`|---|---|---:|---:|---:|`);
   for (const row of rows) {

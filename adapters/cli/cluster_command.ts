@@ -106,11 +106,8 @@ export async function runCluster(
     if (stopping) return;
     stopping = true;
     out("dengine: stopping the cluster");
-    for (const child of children) child.kill("SIGTERM");
-    setTimeout(
-      () => children.forEach((child) => child.exitCode === null && child.kill("SIGKILL")),
-      CLUSTER_STOP_GRACE_MS,
-    )
+    for (const child of children) signalChild(child, "SIGTERM");
+    setTimeout(() => children.forEach((child) => signalChild(child, "SIGKILL")), CLUSTER_STOP_GRACE_MS)
       .unref?.();
   };
   process.on("SIGINT", stop);
@@ -122,6 +119,21 @@ export async function runCluster(
   return codes.every((code) => code === 0) ? 0 : 1;
 }
 
+// Signals go through process.kill: Deno's ChildProcess.kill() makes the child's exit read as killed by the
+// signal even when it handled it and exited 0.
+function signalChild(child: ChildProcess, signal: "SIGTERM" | "SIGKILL"): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+// The members log pretty lines (see memberCommandLine); a known leader reads "leader changed leaderId=N leaderName=X".
+const LEADER_LINE = /leader changed leaderId=[1-9]\d* leaderName=(\S+)/;
+let lastLeader = "";
+
 function prefixLines(child: ChildProcess, name: string, out: (line: string) => void): void {
   for (const stream of [child.stdout, child.stderr]) {
     let pending = "";
@@ -130,7 +142,14 @@ function prefixLines(child: ChildProcess, name: string, out: (line: string) => v
       pending += chunk;
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
-      for (const line of lines) out(`${name} | ${line}`);
+      for (const line of lines) {
+        out(`${name} | ${line}`);
+        const leader = LEADER_LINE.exec(line)?.[1];
+        if (leader !== undefined && leader !== lastLeader) {
+          lastLeader = leader;
+          out(`dengine: leader is ${leader}`);
+        }
+      }
     });
     stream?.on("end", () => pending !== "" && out(`${name} | ${pending}`));
   }

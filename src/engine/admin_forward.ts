@@ -108,7 +108,9 @@ export function decodeAdminAnswer(payload: Uint8Array): AdminAnswer {
   const text = () => new TextDecoder().decode(payload.subarray(1));
   switch (kind) {
     case "applied": {
-      if (payload.length !== 17) throw new RangeError(`Cannot decode an admin answer of ${payload.length} bytes`);
+      if (payload.length !== 17) {
+        throw new RangeError(`Cannot decode an admin answer of ${payload.length} bytes`);
+      }
       const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
       return { kind, at: { index: view.getFloat64(1), term: view.getFloat64(9) } };
     }

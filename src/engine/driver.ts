@@ -31,8 +31,8 @@ import {
 import { assert } from "../util/assert.ts";
 import { FrameError } from "../transport/frame.ts";
 import {
-  AdminForwarder,
   type AdminAnswer,
+  AdminForwarder,
   type AppliedAt,
   CONF_CHANGES_PENDING_MAX,
   decodeAdminRequest,
@@ -156,7 +156,6 @@ export class NodeDriver {
   readonly #revoking = new Set<number>();
   readonly #confWaiters = new Map<number, ConfWaiter>();
   readonly #reads = new ReadRounds();
-  #readsInFlight = 0;
   #readyResolve: (() => void) | null = null;
   #readyReject: (error: Error) => void = () => {};
   readonly #ready: Promise<void>;
@@ -314,18 +313,17 @@ export class NodeDriver {
    */
   readBarrier(mode: "safe" | "lease"): Promise<void> {
     this.checkRunning("read");
-    if (this.#readsInFlight >= this.options.maxPendingReads) {
+    if (this.#reads.waiting >= this.options.maxPendingReads) {
       return Promise.reject(
         new TooManyRequestsError("read", "maxPendingReads", this.options.maxPendingReads),
       );
     }
-    this.#readsInFlight++;
+    // The promise's own functions are the waiter's: no closures per read.
     return new Promise<void>((resolve, reject) => {
-      const done = () => this.#readsInFlight--;
       this.#reads.enqueue(mode, {
         deadlineMs: this.#nowMs() + this.options.requestTimeoutMs,
-        resolve: () => (done(), resolve()),
-        reject: (error) => (done(), reject(error)),
+        resolve,
+        reject,
       });
       this.#scheduleTurn();
     });
@@ -440,6 +438,10 @@ export class NodeDriver {
         return this.#snapshotSender?.onDone(from, decodeSnapshotDone(payload));
       case AppRequestKind.Admin:
         return this.#onAdminRequest(from, correlationId, payload);
+      case AppRequestKind.TransferLeadership: {
+        if (payload.length !== 9 || this.#role !== "leader") return;
+        return this.#raw.transferLeader(new DataView(payload.buffer, payload.byteOffset, 9).getFloat64(1));
+      }
       default:
         throw new RangeError(`Cannot handle an application request from ${from}: unknown kind ${payload[0]}`);
     }
@@ -695,15 +697,29 @@ export class NodeDriver {
   }
 
   /**
-   * Asks the leader to hand leadership to `transferee` (forwarded to the leader by the core).
+   * Asks the leader to hand leadership to `transferee` (a follower passes the request to the leader in an
+   * application request: a Raft message relayed by a third node would not pass the transport's sender check).
    *
    * @param transferee A voter.
    * @throws {NotLeaderError} When no leader is known.
    */
   transferLeadership(transferee: NodeId): void {
     this.checkRunning("transfer leadership");
-    this.#raw.transferLeader(transferee);
-    this.#scheduleTurn();
+    if (this.#role === "leader" || this.#transport === null) {
+      this.#raw.transferLeader(transferee);
+      this.#scheduleTurn();
+      return;
+    }
+    if (this.#leaderId === 0) throw new NotLeaderError("transfer leadership", 0);
+    const payload = new Uint8Array(9);
+    payload[0] = AppRequestKind.TransferLeadership;
+    new DataView(payload.buffer).setFloat64(1, transferee);
+    this.#transport.sendApp(this.#leaderId, {
+      kind: "request",
+      correlationId: this.#correlationNext++,
+      payload,
+    });
+    this.#transport.flush();
   }
 
   #onSoftState(role: Role, term: number, leaderId: NodeId): void {

@@ -8,6 +8,7 @@ import { EmbeddedClient, type KvBackend } from "../client/embedded.ts";
 import type { KvClient } from "../client/types.ts";
 import { LeaseNotFoundError } from "../kv/errors.ts";
 import type { RangeRequest } from "../kv/types.ts";
+import type { KvStatus } from "../kv/store.ts";
 import type { Role } from "../raft/types.ts";
 import { EngineStoppedError, TimeoutError } from "./errors.ts";
 import type { LeaderInfo, NodeDriver, SnapshotTransferStats } from "./driver.ts";
@@ -61,13 +62,15 @@ export class Engine implements AsyncDisposable {
   readonly client: KvClient;
   readonly #driver: NodeDriver;
   readonly #embedded: EmbeddedClient;
+  readonly #backend: KvBackend;
   readonly #peerAddress: string;
   #stopping: Promise<void> | null = null;
 
   private constructor(driver: NodeDriver, peerAddress: string) {
     this.#driver = driver;
     this.#peerAddress = peerAddress;
-    this.#embedded = new EmbeddedClient(backendOf(driver));
+    this.#backend = backendOf(driver);
+    this.#embedded = new EmbeddedClient(this.#backend);
     this.client = this.#embedded;
   }
 
@@ -105,6 +108,22 @@ export class Engine implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The node's key-value backend: raw store commands replicated through Raft, reads at a chosen consistency,
+   * watchers on this node's store. Servers built on the engine (the HTTP gateway) use it; applications use
+   * {@link client}.
+   *
+   * @returns The backend (the same object on every call).
+   */
+  backend(): KvBackend {
+    return this.#backend;
+  }
+
+  /** @returns This node's store figures: revision, compact revision, applied index and data size in bytes. */
+  storeStatus(): KvStatus {
+    return this.#driver.store.status();
   }
 
   /** @returns This node's view of the cluster. */
@@ -237,9 +256,15 @@ function backendOf(driver: NodeDriver): KvBackend {
   };
   return {
     write: (command) => driver.write(command),
-    range: async (request: RangeRequest, consistency) => {
-      await barrier(consistency);
-      return driver.store.range(request);
+    // The hottest read path: one promise per read, no async frames.
+    range: (request: RangeRequest, consistency) => {
+      try {
+        if (consistency === "serializable") return Promise.resolve(driver.store.range(request));
+        const mode = consistency === "lease" ? "lease" : "safe";
+        return driver.readBarrier(mode).then(() => driver.store.range(request));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     watch: (options) => {
       driver.checkRunning("watch");

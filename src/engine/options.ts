@@ -43,7 +43,7 @@ export const engineOptionsSchema = z.strictObject({
   /** How long a request may wait for its answer before a TimeoutError. */
   requestTimeoutMs: int(1, 3_600_000).default(10_000),
   /** Applied entries between two snapshots. */
-  snapshotEntries: int(1, 100_000_000).default(10_000),
+  snapshotEntries: int(1, 100_000_000).default(100_000),
   /** Entries kept in the log behind a snapshot, for followers slightly behind. */
   snapshotKeepEntries: int(0, 100_000_000).default(1_000),
   /** Writes waiting for their commit on this node, beyond which a TooManyRequestsError is thrown. */
@@ -91,7 +91,7 @@ export interface EngineOptions {
   heartbeatIntervalTicks?: number;
   /** How long a request may wait before a TimeoutError (default 10 s). */
   requestTimeoutMs?: number;
-  /** Applied entries between two snapshots (default 10,000). */
+  /** Applied entries between two snapshots (default 100,000, as etcd). */
   snapshotEntries?: number;
   /** Entries kept in the log behind a snapshot (default 1,000). */
   snapshotKeepEntries?: number;

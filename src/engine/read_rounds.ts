@@ -22,6 +22,13 @@ export type ReadMode = "safe" | "lease";
 const MODES: readonly ReadMode[] = ["safe", "lease"];
 
 /**
+ * Rounds per mode that may await their read index at once. Reads queued meanwhile wait for the next round,
+ * so one quorum round serves many more of them: fewer heartbeats on every node. Two, not one, so a round
+ * whose answer was lost does not stall every read until it is retried.
+ */
+export const READ_ROUNDS_UNANSWERED_MAX = 2;
+
+/**
  * The read queues and rounds of one node.
  *
  * @example
@@ -34,12 +41,20 @@ export class ReadRounds {
   readonly #queues: Record<ReadMode, ReadWaiter[]> = { safe: [], lease: [] };
   readonly #batches = new Map<number, ReadBatch>();
   #batchNext = 1;
+  #waiting = 0;
+  readonly #unanswered: Record<ReadMode, number> = { safe: 0, lease: 0 };
+
+  /** @returns Callers queued or in a round, not yet released or failed. */
+  get waiting(): number {
+    return this.#waiting;
+  }
 
   /**
    * @param mode The read mode.
    * @param waiter The caller.
    */
   enqueue(mode: ReadMode, waiter: ReadWaiter): void {
+    this.#waiting++;
     this.#queues[mode].push(waiter);
   }
 
@@ -55,7 +70,7 @@ export class ReadRounds {
   issue(readIndex: (context: Uint8Array, mode: ReadMode) => void, leaderId: number, nowMs: number): void {
     for (const mode of MODES) {
       const waiters = this.#queues[mode];
-      if (waiters.length === 0) continue;
+      if (waiters.length === 0 || this.#unanswered[mode] >= READ_ROUNDS_UNANSWERED_MAX) continue;
       const id = this.#batchNext++;
       try {
         readIndex(encodeReadContext(id), mode);
@@ -64,6 +79,7 @@ export class ReadRounds {
         throw error;
       }
       this.#queues[mode] = [];
+      this.#unanswered[mode]++;
       this.#batches.set(id, { waiters, mode, issuedAtMs: nowMs, leaderId, index: null });
     }
   }
@@ -72,7 +88,9 @@ export class ReadRounds {
   accept(readStates: readonly ReadState[]): void {
     for (const readState of readStates) {
       const batch = this.#batches.get(decodeReadContext(readState.requestContext));
-      if (batch !== undefined) batch.index = readState.index;
+      if (batch === undefined || batch.index !== null) continue;
+      batch.index = readState.index;
+      this.#unanswered[batch.mode]--;
     }
   }
 
@@ -81,6 +99,7 @@ export class ReadRounds {
     for (const [id, batch] of this.#batches) {
       if (batch.index === null || batch.index > applied) continue;
       this.#batches.delete(id);
+      this.#waiting -= batch.waiters.length;
       for (const waiter of batch.waiters) waiter.resolve();
     }
   }
@@ -98,6 +117,7 @@ export class ReadRounds {
       const leaderChanged = leaderId !== 0 && leaderId !== batch.leaderId;
       if (!leaderChanged && nowMs - batch.issuedAtMs < retryWindowMs) continue;
       this.#batches.delete(id);
+      this.#unanswered[batch.mode]--;
       this.#queues[batch.mode].unshift(...batch.waiters);
     }
   }
@@ -111,11 +131,14 @@ export class ReadRounds {
   expire(nowMs: number, timeout: () => Error): void {
     const deadline = (batch: ReadBatch) => Math.min(...batch.waiters.map((waiter) => waiter.deadlineMs));
     for (const batch of takeExpired(this.#batches, deadline, nowMs)) {
+      if (batch.index === null) this.#unanswered[batch.mode]--;
+      this.#waiting -= batch.waiters.length;
       for (const waiter of batch.waiters) waiter.reject(timeout());
     }
     for (const mode of MODES) {
       const queue = this.#queues[mode];
       this.#queues[mode] = queue.filter((waiter) => waiter.deadlineMs > nowMs);
+      this.#waiting -= queue.length - this.#queues[mode].length;
       for (const waiter of queue) if (waiter.deadlineMs <= nowMs) waiter.reject(timeout());
     }
   }
@@ -128,5 +151,8 @@ export class ReadRounds {
       for (const waiter of this.#queues[mode]) waiter.reject(error);
       this.#queues[mode] = [];
     }
+    this.#waiting = 0;
+    this.#unanswered.safe = 0;
+    this.#unanswered.lease = 0;
   }
 }

@@ -24,6 +24,7 @@ export const AppRequestKind = {
   SnapshotFetch: 3,
   SnapshotDone: 4,
   Admin: 5,
+  TransferLeadership: 6,
 } as const;
 
 /** A leader's offer of a snapshot stream. */

@@ -1,5 +1,6 @@
 /**
- * The gateway's Hono app: etcd's `/v3` (and `/v3beta`) JSON API over a {@link GatewayBackend}. Web-standard
+ * The gateway's Hono app: etcd's `/v3` (and `/v3beta`) JSON API, the friendly `/api` routes, `/health`,
+ * `/ready`, `/metrics` and `/openapi.json`, over a {@link GatewayBackend}. Web-standard
  * only; serve `app.fetch` with any runtime's server or mount the app inside another Hono app.
  *
  * @module
@@ -7,6 +8,9 @@
 
 import { Hono } from "hono";
 import type { GatewayBackend } from "./backend.ts";
+import { mountFriendlyApi } from "./friendly_api.ts";
+import { mountMetrics } from "./metrics.ts";
+import { openApiDocument } from "./openapi.ts";
 import { mountV3Streams } from "./v3_streams.ts";
 import { mountV3Unary } from "./v3_routes.ts";
 
@@ -29,10 +33,14 @@ import { mountV3Unary } from "./v3_routes.ts";
  */
 export function createGateway(backend: GatewayBackend): Hono {
   const app = new Hono();
+  mountMetrics(app, backend);
   for (const prefix of ["/v3", "/v3beta"]) {
     mountV3Unary(app, backend, prefix);
     mountV3Streams(app, backend, prefix);
   }
+  mountFriendlyApi(app, backend);
+  const openApi = openApiDocument();
+  app.get("/openapi.json", (c) => c.json(openApi));
   app.notFound((c) => c.text("Not Found\n", 404));
   return app;
 }

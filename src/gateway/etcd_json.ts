@@ -141,7 +141,9 @@ function changes(response: TxnResponse): boolean {
 function encodeTxnBody(response: TxnResponse, header: JsonObject, cursor: TxnCursor): JsonObject {
   const out: JsonObject = { header };
   if (response.succeeded) out["succeeded"] = true;
-  if (response.responses.length > 0) out["responses"] = response.responses.map((op) => encodeResponseOp(op, cursor));
+  if (response.responses.length > 0) {
+    out["responses"] = response.responses.map((op) => encodeResponseOp(op, cursor));
+  }
   return out;
 }
 

@@ -31,6 +31,8 @@ export interface LocalBackendOptions {
   nowMs?: () => number;
   /** Where clients reach this member (reported by the member list). */
   clientUrls?: string[];
+  /** The version the status route reports: the etcd API level served (default "3.4.23"). */
+  version?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export class LocalBackend implements GatewayBackend {
   readonly #clusterId: bigint;
   readonly #name: string;
   readonly #clientUrls: string[];
+  readonly #version: string;
   readonly #timer: ReturnType<typeof setInterval>;
   #index: number;
 
@@ -66,6 +69,7 @@ export class LocalBackend implements GatewayBackend {
     this.#clusterId = options.clusterId ?? 1n;
     this.#name = options.name ?? "default";
     this.#clientUrls = options.clientUrls ?? [];
+    this.#version = options.version ?? "3.4.23";
     this.#index = store.appliedIndex;
     store.promoteLeaseClock(1, this.#nowMs());
     const intervalMs = options.expiryIntervalMs ?? 500;
@@ -130,7 +134,7 @@ export class LocalBackend implements GatewayBackend {
       dbSizeBytes: status.sizeBytes,
       dbSizeInUseBytes: status.sizeBytes,
       isLearner: false,
-      version: "3.4.23",
+      version: this.#version,
     };
   }
 

@@ -25,3 +25,4 @@ export {
 export { LocalBackend, type LocalBackendOptions } from "./local_backend.ts";
 export { BODY_BYTES_MAX, GatewayError, httpStatusOf } from "./etcd_errors.ts";
 export { WATCHES_PER_STREAM_MAX } from "./v3_streams.ts";
+export { EngineBackend, type EngineBackendOptions, GATEWAY_ETCD_VERSION } from "./engine_backend.ts";

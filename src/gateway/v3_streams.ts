@@ -13,7 +13,12 @@ import type { WatchOptions } from "../kv/watch.ts";
 import { concurrencyKvOf, type GatewayBackend } from "./backend.ts";
 import { encodeHeader, encodeKeyValue, encodeWatchResponse, type JsonObject } from "./etcd_json.ts";
 import { type EtcdError, etcdErrorOf, GatewayError, Grpc, parseBody, readBodyText } from "./etcd_errors.ts";
-import { electionNameSchema, leaseIdSchema, watchCreateSchema, watchRequestSchema } from "./etcd_schemas.ts";
+import {
+  electionNameSchema,
+  leaseIdSchema,
+  type watchCreateSchema,
+  watchRequestSchema,
+} from "./etcd_schemas.ts";
 import { jsonObjects } from "./json_stream.ts";
 
 /** Most watches one stream may hold at once. */

@@ -119,7 +119,11 @@ export async function answerOf(response: Response): Promise<Answer> {
  * @param timeoutMs Give up after this long.
  * @returns The lines, parsed and blanked.
  */
-export async function readLines(body: ReadableStream<Uint8Array>, count: number, timeoutMs: number): Promise<unknown[]> {
+export async function readLines(
+  body: ReadableStream<Uint8Array>,
+  count: number,
+  timeoutMs: number,
+): Promise<unknown[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const lines: unknown[] = [];

@@ -89,7 +89,12 @@ function compare(random: SeededRandom): Record<string, unknown> {
     target,
     result: random.pick(["EQUAL", "GREATER", "LESS", "NOT_EQUAL"]),
   };
-  const field = { VERSION: "version", CREATE: "create_revision", MOD: "mod_revision", LEASE: "lease" } as const;
+  const field = {
+    VERSION: "version",
+    CREATE: "create_revision",
+    MOD: "mod_revision",
+    LEASE: "lease",
+  } as const;
   if (target === "VALUE") body["value"] = b64(random.pick(VALUES));
   else body[field[target as keyof typeof field]] = String(random.int(6));
   return body;
@@ -124,9 +129,18 @@ export function randomStep(random: SeededRandom, revision: number): Step {
   if (roll < 55) return { path: "/v3/kv/range", body: range(random, revision) };
   if (roll < 65) return { path: "/v3/kv/deleterange", body: deleteRange(random) };
   if (roll < 85) return { path: "/v3/kv/txn", body: txn(random, revision) };
-  if (roll < 88) return { path: "/v3/kv/compaction", body: { revision: String(Math.max(1, revision - random.int(8))) } };
-  if (roll < 92) return { path: "/v3/lease/grant", body: { TTL: String(60 + random.int(60)), ID: String(random.pick(LEASE_IDS)) } };
+  if (roll < 88) {
+    return { path: "/v3/kv/compaction", body: { revision: String(Math.max(1, revision - random.int(8))) } };
+  }
+  if (roll < 92) {
+    return {
+      path: "/v3/lease/grant",
+      body: { TTL: String(60 + random.int(60)), ID: String(random.pick(LEASE_IDS)) },
+    };
+  }
   if (roll < 95) return { path: "/v3/lease/revoke", body: { ID: String(random.pick(LEASE_IDS)) } };
-  if (roll < 98) return { path: "/v3/lease/timetolive", body: { ID: String(random.pick(LEASE_IDS)), keys: true } };
+  if (roll < 98) {
+    return { path: "/v3/lease/timetolive", body: { ID: String(random.pick(LEASE_IDS)), keys: true } };
+  }
   return { path: "/v3/lease/leases", body: {} };
 }

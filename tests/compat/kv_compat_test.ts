@@ -1,6 +1,5 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { KvStore } from "../../src/kv/mod.ts";
 import { createGateway, LocalBackend } from "../../src/gateway/mod.ts";
 import { type Answer, answerOf, ETCD_INSTALLED, type EtcdProcess, readLines, startEtcd } from "./_etcd.ts";
@@ -102,7 +101,10 @@ describe("single routes and errors", { skip }, () => {
     await same("/v3beta/kv/put", '{"key":"Yg==","value":"Mg==","prevKv":true}');
     await same("/v3/kv/range", '{"key":"YQ==","range_end":"Yw=="}');
     await same("/v3beta/kv/range", '{"key":"YQ==","rangeEnd":"Yw==","limit":1,"sortOrder":2}');
-    await same("/v3/kv/txn", '{"compare":[{"key":"YQ==","value":"MQ==","target":"VALUE"}],"success":[{"request_txn":{"success":[{"request_range":{"key":"YQ=="}}]}}]}');
+    await same(
+      "/v3/kv/txn",
+      '{"compare":[{"key":"YQ==","value":"MQ==","target":"VALUE"}],"success":[{"request_txn":{"success":[{"request_range":{"key":"YQ=="}}]}}]}',
+    );
     await same("/v3/kv/deleterange", '{"key":"YQ==","prev_kv":true}');
     await same("/v3/kv/compaction", '{"revision":"3","physical":true}');
   });
@@ -116,7 +118,10 @@ describe("single routes and errors", { skip }, () => {
     await same("/v3/kv/put", '{"key":"YQ==","value":"MQ==","lease":"77"}');
     await same("/v3/kv/put", '{"key":"cQ==","ignore_value":true}');
     await same("/v3/kv/put", '{"value":"MQ=="}');
-    await same("/v3/kv/txn", '{"success":[{"request_put":{"key":"YQ=="}},{"request_delete_range":{"key":"YQ=="}}]}');
+    await same(
+      "/v3/kv/txn",
+      '{"success":[{"request_put":{"key":"YQ=="}},{"request_delete_range":{"key":"YQ=="}}]}',
+    );
     await same("/v3/kv/range", "{bad", true);
     await same("/v3/kv/range", '{"key":"!!"}', true);
     await same("/v3/kv/range", '{"key":"YQ==","sort_order":"FOO"}', true);
@@ -150,11 +155,14 @@ describe("single routes and errors", { skip }, () => {
   test("status and member list carry etcd's fields", async () => {
     const status = await pair.send("/v3/maintenance/status", "{}");
     assert.equal(status.dengine.status, 200);
-    const keysOf = (answer: Answer) => Object.keys(answer.body as object).filter((key) => key !== "dbSizeInUse");
+    const keysOf = (answer: Answer) =>
+      Object.keys(answer.body as object).filter((key) => key !== "dbSizeInUse");
     assert.deepEqual(keysOf(status.dengine), keysOf(status.etcd));
     const members = await pair.send("/v3/cluster/member/list", "{}");
     const shape = (answer: Answer) =>
-      Object.keys(answer.body as object).concat(Object.keys((answer.body as { members: object[] }).members[0]!));
+      Object.keys(answer.body as object).concat(
+        Object.keys((answer.body as { members: object[] }).members[0]!),
+      );
     assert.deepEqual(shape(members.dengine).slice(0, 3), shape(members.etcd).slice(0, 3));
   });
 
@@ -187,7 +195,9 @@ describe("watch streams", { skip }, () => {
   });
 
   test("several watches on one stream replay history, filter, cancel and report progress as etcd", async () => {
-    for (const value of ["MQ==", "Mg==", "Mw=="]) await pair.send("/v3/kv/put", `{"key":"YQ==","value":"${value}"}`);
+    for (const value of ["MQ==", "Mg==", "Mw=="]) {
+      await pair.send("/v3/kv/put", `{"key":"YQ==","value":"${value}"}`);
+    }
     await pair.send("/v3/kv/put", '{"key":"YWI=","value":"eA=="}');
     await pair.send("/v3/kv/deleterange", '{"key":"YQ=="}');
     await pair.send("/v3/kv/compaction", '{"revision":"3"}');

@@ -41,7 +41,9 @@ describe("membership changes", () => {
       assert.equal(n4?.peerAddress, cluster.peerAddress("n4"));
       assert.equal(n4?.role, "voter");
 
-      const survivor = cluster.engines.get(cluster.names.find((name) => name !== first.name && name !== founder)!)!;
+      const survivor = cluster.engines.get(
+        cluster.names.find((name) => name !== first.name && name !== founder)!,
+      )!;
       const afterRemove = await survivor.removeMember(first.name);
       assert.ok(!afterRemove.some((member) => member.name === first.name));
       await cluster.stop(first.name);

@@ -13,7 +13,7 @@ import {
   encodeForwardRequest,
 } from "../../src/engine/forward_codec.ts";
 import { nodeIdOf, parseAddress, resolveEngineOptions } from "../../src/engine/options.ts";
-import { ReadRounds } from "../../src/engine/read_rounds.ts";
+import { READ_ROUNDS_UNANSWERED_MAX, ReadRounds } from "../../src/engine/read_rounds.ts";
 import type { ReadWaiter } from "../../src/engine/requests.ts";
 
 describe("the forward codec", () => {
@@ -149,5 +149,29 @@ describe("read rounds", () => {
     assert.equal(issued, 2);
     rounds.expire(100, () => new Error("timed out"));
     assert.deepEqual(log, ["a timed out"]);
+    assert.equal(rounds.waiting, 0);
+  });
+
+  test("hold new reads while READ_ROUNDS_UNANSWERED_MAX rounds await their index, then batch them", () => {
+    const rounds = new ReadRounds();
+    const log: string[] = [];
+    const contexts: Uint8Array[] = [];
+    const issue = () => rounds.issue((context) => contexts.push(context), 1, 0);
+    for (let i = 0; i < READ_ROUNDS_UNANSWERED_MAX; i++) {
+      rounds.enqueue("safe", waiter(log, `r${i}`));
+      issue();
+    }
+    rounds.enqueue("safe", waiter(log, "x"));
+    rounds.enqueue("safe", waiter(log, "y"));
+    issue();
+    assert.equal(contexts.length, READ_ROUNDS_UNANSWERED_MAX);
+    assert.equal(rounds.waiting, READ_ROUNDS_UNANSWERED_MAX + 2);
+    rounds.accept([{ index: 3, requestContext: contexts[0]! }]);
+    issue();
+    assert.equal(contexts.length, READ_ROUNDS_UNANSWERED_MAX + 1, "x and y share one round");
+    rounds.accept([{ index: 4, requestContext: contexts.at(-1)! }]);
+    rounds.serve(4);
+    assert.deepEqual(log, ["r0 ok", "x ok", "y ok"]);
+    assert.equal(rounds.waiting, READ_ROUNDS_UNANSWERED_MAX - 1);
   });
 });

@@ -4,11 +4,13 @@ import type { AppFrame } from "../../src/ports/transport.ts";
 import { emptyConfState, makeMessage, type Message, MessageType } from "../../src/raft/types.ts";
 import { SnapshotSender } from "../../src/engine/snapshot_sender.ts";
 import { SNAPSHOT_FETCH_ATTEMPTS_MAX, SnapshotReceiver } from "../../src/engine/snapshot_receiver.ts";
+import { FRAME_BYTES_MAX } from "../../src/transport/frame.ts";
 import {
   AppRequestKind,
   decodeSnapshotDone,
   decodeSnapshotFetch,
   decodeSnapshotOffer,
+  SNAPSHOT_CHUNK_BYTES_MAX,
 } from "../../src/engine/snapshot_stream_codec.ts";
 import { nodeIdOf, toText } from "../../mod.ts";
 import { TestCluster, waitFor } from "./_helpers.ts";
@@ -173,6 +175,41 @@ describe("a follower behind a compacted log", () => {
       const count = await restarted.client.range("snap/", { prefix: true, countOnly: true });
       assert.equal(count.count, 100);
       assert.equal(toText((await restarted.client.get("snap/99"))!.value), "v".repeat(100));
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  test("catches up from a snapshot larger than the transport's largest frame", async () => {
+    const snapshotEntries = 50;
+    const cluster = new TestCluster(3, { snapshotEntries, snapshotKeepEntries: 10 });
+    try {
+      await cluster.startAll();
+      const { name, engine: leader } = await cluster.leader();
+      const lagging = cluster.names.find((other) => other !== name)!;
+      await cluster.stop(lagging);
+      const value = new Uint8Array(64 * 1024).fill(7);
+      // The newest snapshot may lag the last write by snapshotEntries plus one batch: write that much more.
+      const keys = Math.ceil((FRAME_BYTES_MAX + 2 * SNAPSHOT_CHUNK_BYTES_MAX) / value.length) +
+        snapshotEntries + 16;
+      for (let start = 0; start < keys; start += 16) {
+        await Promise.all(
+          Array.from(
+            { length: Math.min(16, keys - start) },
+            (_, i) => leader.client.put(`big/${start + i}`, value),
+          ),
+        );
+      }
+      const restarted = await cluster.start(lagging);
+      await waitFor(
+        "the lagging node to catch up",
+        () => restarted.status().appliedIndex >= leader.status().commitIndex,
+      );
+      assert.ok(restarted.status().snapshotsInstalled >= 1, "caught up without a snapshot");
+      const sent = leader.status().snapshotTransfers.sent;
+      assert.ok(sent.chunksSent > FRAME_BYTES_MAX / SNAPSHOT_CHUNK_BYTES_MAX, JSON.stringify({ sent, keys, st: leader.status().commitIndex }));
+      const count = await restarted.client.range("big/", { prefix: true, countOnly: true });
+      assert.equal(count.count, keys);
     } finally {
       await cluster.destroy();
     }
