@@ -7,6 +7,7 @@
 import { EmbeddedClient, type KvBackend } from "../client/embedded.ts";
 import type { KvClient } from "../client/types.ts";
 import { LeaseNotFoundError } from "../kv/errors.ts";
+import { ConfChangeRejectedError } from "../raft/errors.ts";
 import type { RangeRequest } from "../kv/types.ts";
 import type { KvStatus } from "../kv/store.ts";
 import type { Role } from "../raft/types.ts";
@@ -217,6 +218,37 @@ export class Engine implements AsyncDisposable {
       context: new Uint8Array(0),
     });
     return this.#driver.membership.value;
+  }
+
+  /**
+   * Changes where peers reach a member, keeping its role (callable on any member, like {@link addMember}).
+   *
+   * @param name The member.
+   * @param peerAddress Its new peer address (`host:port`).
+   * @returns The membership once applied here.
+   * @throws {EngineOptionsError} When the address is not `host:port`.
+   * @throws {ConfChangeRejectedError} When the member is unknown or another change is pending.
+   * @throws {TimeoutError} When no leader applied it within requestTimeoutMs.
+   */
+  async updateMember(name: string, peerAddress: string): Promise<MemberStatus[]> {
+    parseAddress(peerAddress);
+    const member = this.#driver.membership.value.find((candidate) => candidate.name === name);
+    if (member === undefined) throw new ConfChangeRejectedError(`there is no member named "${name}"`);
+    // Re-adding a member in its current role changes nothing but the address its context carries.
+    await this.#driver.changeMembership({
+      transition: "auto",
+      changes: [{ type: member.role === "learner" ? "addLearner" : "addVoter", nodeId: member.id }],
+      context: encodeMemberContext({ name, address: peerAddress }),
+    });
+    return this.#driver.membership.value;
+  }
+
+  /**
+   * @returns This node's store as snapshot bytes (the state a follower would install); equal on members that
+   * applied the same index.
+   */
+  storeSnapshot(): Uint8Array {
+    return this.#driver.store.snapshot();
   }
 
   /**

@@ -13,6 +13,7 @@ import { mountMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountV3Streams } from "./v3_streams.ts";
 import { mountV3Unary } from "./v3_routes.ts";
+import { mountV3Admin } from "./v3_admin_routes.ts";
 
 /**
  * Builds the gateway app.
@@ -36,6 +37,7 @@ export function createGateway(backend: GatewayBackend): Hono {
   mountMetrics(app, backend);
   for (const prefix of ["/v3", "/v3beta"]) {
     mountV3Unary(app, backend, prefix);
+    mountV3Admin(app, backend, prefix);
     mountV3Streams(app, backend, prefix);
   }
   mountFriendlyApi(app, backend);

@@ -41,7 +41,26 @@ export interface GatewayMember {
   isLearner: boolean;
 }
 
-/** The operations the gateway needs from the node it serves. */
+/** An alarm raised on a member (etcd's `AlarmMember`). */
+export interface GatewayAlarm {
+  memberId: bigint;
+  alarm: "NOSPACE" | "CORRUPT";
+}
+
+/** A member to add: where its peers reach it, whether it starts as a learner, and its name. */
+export interface GatewayMemberToAdd {
+  peerUrls: string[];
+  isLearner: boolean;
+  /** The name the new node starts with (its id derives from it). */
+  name: string;
+}
+
+/**
+ * The operations the gateway needs from the node it serves. The optional ones back the maintenance and
+ * cluster routes; a backend without one answers those routes with gRPC's Unimplemented, and a backend may
+ * throw `GatewayError` (Unimplemented) for the cases it cannot serve. Member ids reaching the methods are
+ * already checked against {@link GatewayBackend.members}.
+ */
 export interface GatewayBackend {
   /** Replicates a command; resolves with its answer once applied on this node. @throws KvError */
   write(command: Command): Promise<CommandResponse>;
@@ -57,6 +76,22 @@ export interface GatewayBackend {
   info(): GatewayNodeInfo;
   /** The cluster's members. */
   members(): GatewayMember[];
+  /** The store's state as snapshot bytes (`/v3/maintenance/snapshot`, `/v3/maintenance/hash`). */
+  snapshotBytes?(): Uint8Array;
+  /** The raised alarms (`/v3/maintenance/alarm` GET). */
+  alarms?(): GatewayAlarm[];
+  /** Clears an alarm; resolves with it when it was raised, null when it was not. */
+  disarm?(alarm: GatewayAlarm): Promise<GatewayAlarm | null>;
+  /** Adds a member; resolves with it once the change is applied on this node. @throws GatewayError */
+  addMember?(member: GatewayMemberToAdd): Promise<GatewayMember>;
+  /** Removes a member; resolves once applied on this node. @throws GatewayError */
+  removeMember?(id: bigint): Promise<void>;
+  /** Makes a learner a voter; resolves once applied on this node. @throws GatewayError */
+  promoteMember?(id: bigint): Promise<void>;
+  /** Changes a member's peer URLs; resolves once applied on this node. @throws GatewayError */
+  updateMember?(id: bigint, peerUrls: string[]): Promise<void>;
+  /** Asks the cluster to hand leadership to a voter; resolves once asked. @throws GatewayError */
+  transferLeadership?(targetId: bigint): Promise<void>;
 }
 
 /**

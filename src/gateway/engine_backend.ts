@@ -12,7 +12,16 @@ import type { Command, CommandResponse } from "../kv/commands.ts";
 import { LocalWatchStream } from "../kv/local_client.ts";
 import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse } from "../kv/types.ts";
 import type { WatchOptions } from "../kv/watch.ts";
-import type { GatewayBackend, GatewayConsistency, GatewayMember, GatewayNodeInfo } from "./backend.ts";
+import type {
+  GatewayAlarm,
+  GatewayBackend,
+  GatewayConsistency,
+  GatewayMember,
+  GatewayMemberToAdd,
+  GatewayNodeInfo,
+} from "./backend.ts";
+import { GatewayError, Grpc } from "./etcd_errors.ts";
+import { NoSpaceAlarm } from "./maintenance.ts";
 
 /** The etcd version string the gateway reports, since it answers as etcd 3.4's JSON gateway does. */
 export const GATEWAY_ETCD_VERSION = "3.4.23";
@@ -38,6 +47,7 @@ export class EngineBackend implements GatewayBackend {
   readonly #engine: Engine;
   readonly #clusterId: bigint;
   readonly #clientUrls: Record<string, string[]>;
+  readonly #noSpace: NoSpaceAlarm;
 
   /**
    * @param engine The running engine.
@@ -47,11 +57,14 @@ export class EngineBackend implements GatewayBackend {
     this.#engine = engine;
     this.#clusterId = BigInt(nodeIdOf(options.clusterName ?? "dengine"));
     this.#clientUrls = options.clientUrls ?? {};
+    this.#noSpace = new NoSpaceAlarm(BigInt(engine.status().id));
   }
 
   /** @inheritdoc */
   write(command: Command): Promise<CommandResponse> {
-    return this.#engine.backend().write(command);
+    return this.#engine.backend().write(command).catch((error) => {
+      throw this.#noSpace.note(error);
+    });
   }
 
   /** @inheritdoc */
@@ -103,5 +116,68 @@ export class EngineBackend implements GatewayBackend {
       clientUrls: this.#clientUrls[member.name] ?? [],
       isLearner: member.role === "learner",
     }));
+  }
+
+  /** @inheritdoc */
+  snapshotBytes(): Uint8Array {
+    return this.#engine.storeSnapshot();
+  }
+
+  /** @inheritdoc */
+  alarms(): GatewayAlarm[] {
+    return this.#noSpace.list();
+  }
+
+  /** @inheritdoc */
+  disarm(alarm: GatewayAlarm): Promise<GatewayAlarm | null> {
+    return Promise.resolve(this.#noSpace.disarm(alarm));
+  }
+
+  /** @inheritdoc */
+  async addMember(member: GatewayMemberToAdd): Promise<GatewayMember> {
+    if (this.#engine.status().members.some((known) => known.name === member.name)) {
+      throw new GatewayError(Grpc.FailedPrecondition, "etcdserver: member ID already exist");
+    }
+    const url = new URL(member.peerUrls[0] ?? "");
+    await this.#engine.addMember({ name: member.name, peerAddress: url.host, learner: member.isLearner });
+    const added = this.members().find((known) => known.name === member.name);
+    if (added === undefined) {
+      throw new GatewayError(
+        Grpc.Internal,
+        `member "${member.name}" was added but is not in the member list`,
+      );
+    }
+    return added;
+  }
+
+  /** @inheritdoc */
+  async removeMember(id: bigint): Promise<void> {
+    await this.#engine.removeMember(this.#nameOf(id));
+  }
+
+  /** @inheritdoc */
+  async promoteMember(id: bigint): Promise<void> {
+    await this.#engine.promoteMember(this.#nameOf(id));
+  }
+
+  /** @inheritdoc */
+  async updateMember(id: bigint, peerUrls: string[]): Promise<void> {
+    await this.#engine.updateMember(this.#nameOf(id), new URL(peerUrls[0] ?? "").host);
+  }
+
+  /** @inheritdoc */
+  transferLeadership(targetId: bigint): Promise<void> {
+    try {
+      this.#engine.transferLeadership(this.#nameOf(targetId));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #nameOf(id: bigint): string {
+    const member = this.#engine.status().members.find((known) => BigInt(known.id) === id);
+    if (member === undefined) throw new GatewayError(Grpc.NotFound, "etcdserver: member not found");
+    return member.name;
   }
 }

@@ -118,6 +118,8 @@ export function etcdErrorOf(error: unknown, recipeCode?: number): EtcdError {
     if (typeof withCode.etcdMessage === "string" && typeof withCode.grpcCode === "number") {
       return make(recipeCode ?? withCode.grpcCode, withCode.etcdMessage);
     }
+    // A refused membership change keeps its own message, which says why.
+    if (error.name === "ConfChangeRejectedError") return make(Grpc.FailedPrecondition, error.message);
     const known = ENGINE_ERRORS[error.name];
     if (known !== undefined) return make(known[0], known[1]);
     return make(Grpc.Unknown, error.message);

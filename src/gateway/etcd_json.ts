@@ -14,7 +14,7 @@ import type {
   ResponseOp,
   TxnResponse,
 } from "../kv/types.ts";
-import type { GatewayNodeInfo } from "./backend.ts";
+import type { GatewayMember, GatewayNodeInfo } from "./backend.ts";
 import { encodeBase64 } from "./base64.ts";
 
 /** A JSON object as sent. */
@@ -201,4 +201,33 @@ export function encodeWatchResponse(
   if (response.cancelReason !== "" && !compacted) out["cancel_reason"] = response.cancelReason;
   if (response.events.length > 0) out["events"] = response.events.map(encodeEvent);
   return out;
+}
+
+/**
+ * @param member A member.
+ * @returns etcd's `Member` JSON.
+ * @example
+ * ```ts ignore
+ * encodeMember(member); // {ID: "1", name: "n1", peerURLs: ["http://127.0.0.1:2380"]}
+ * ```
+ */
+export function encodeMember(member: GatewayMember): JsonObject {
+  const out: JsonObject = { ID: member.id.toString() };
+  if (member.name !== "") out["name"] = member.name;
+  if (member.peerUrls.length > 0) out["peerURLs"] = member.peerUrls;
+  if (member.clientUrls.length > 0) out["clientURLs"] = member.clientUrls;
+  if (member.isLearner) out["isLearner"] = true;
+  return out;
+}
+
+/**
+ * @param members The members.
+ * @returns Their JSON as etcd lists them: by ascending id.
+ * @example
+ * ```ts ignore
+ * encodeMembers(backend.members()); // [{ID: "1", ...}, {ID: "7", ...}]
+ * ```
+ */
+export function encodeMembers(members: readonly GatewayMember[]): JsonObject[] {
+  return [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(encodeMember);
 }

@@ -280,3 +280,40 @@ export const resignSchema = z.object({ leader: leaderKeySchema.optional() });
 export const electionNameSchema = z.object({ name: bytes.optional() });
 /** Bodies with no fields (`status`, `member/list`, `leases`). */
 export const emptySchema = z.object({});
+
+// These protos name fields in camelCase (`peerURLs`, `isLearner`, `memberID`, `targetID`); protoNames turns
+// them into the keys below (`peer_u_r_ls`, ...), the same for both spellings the gateway accepts.
+const uint64 = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+$/, "expected an unsigned integer"),
+])
+  .transform((value, context) => {
+    const id = BigInt(value);
+    if (id >= 1n << 64n) {
+      context.addIssue({ code: "custom", message: `${value} is beyond the uint64 range` });
+      return z.NEVER;
+    }
+    return id;
+  });
+
+/** `/v3/maintenance/alarm`: `action` GET|ACTIVATE|DEACTIVATE, `memberID`, `alarm` NONE|NOSPACE|CORRUPT. */
+export const alarmSchema = z.object({
+  action: protoEnum(["GET", "ACTIVATE", "DEACTIVATE"] as const).optional(),
+  member_i_d: uint64.optional(),
+  alarm: protoEnum(["NONE", "NOSPACE", "CORRUPT"] as const).optional(),
+});
+/** `/v3/maintenance/transfer-leadership`: `targetID`. */
+export const transferLeadershipSchema = z.object({ target_i_d: uint64.optional() });
+/** `/v3/cluster/member/add`: `peerURLs`, `isLearner`, and dengine's `name` (default: the peer host:port). */
+export const memberAddSchema = z.object({
+  peer_u_r_ls: z.array(z.string()).optional(),
+  is_learner: flag,
+  name: z.string().min(1).max(256).optional(),
+});
+/** `/v3/cluster/member/remove` and `/promote`: `ID`. */
+export const memberIdSchema = z.object({ ID: uint64.optional() });
+/** `/v3/cluster/member/update`: `ID`, `peerURLs`. */
+export const memberUpdateSchema = z.object({
+  ID: uint64.optional(),
+  peer_u_r_ls: z.array(z.string()).optional(),
+});

@@ -12,7 +12,9 @@ import type { KvStore } from "../kv/store.ts";
 import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse } from "../kv/types.ts";
 import type { WatchOptions } from "../kv/watch.ts";
 import { assert } from "../util/assert.ts";
-import type { GatewayBackend, GatewayMember, GatewayNodeInfo } from "./backend.ts";
+import type { GatewayAlarm, GatewayBackend, GatewayMember, GatewayNodeInfo } from "./backend.ts";
+import { GatewayError, Grpc } from "./etcd_errors.ts";
+import { NoSpaceAlarm } from "./maintenance.ts";
 
 /** Leases revoked per expiry pass (the rest wait for the next pass). */
 export const EXPIRED_LEASES_PER_PASS_MAX = 1_000;
@@ -31,6 +33,8 @@ export interface LocalBackendOptions {
   nowMs?: () => number;
   /** Where clients reach this member (reported by the member list). */
   clientUrls?: string[];
+  /** Where peers would reach this member (reported by the member list; `member/update` changes them). */
+  peerUrls?: string[];
   /** The version the status route reports: the etcd API level served (default "3.4.23"). */
   version?: string;
 }
@@ -54,6 +58,8 @@ export class LocalBackend implements GatewayBackend {
   readonly #clusterId: bigint;
   readonly #name: string;
   readonly #clientUrls: string[];
+  readonly #noSpace: NoSpaceAlarm;
+  #peerUrls: string[];
   readonly #version: string;
   readonly #timer: ReturnType<typeof setInterval>;
   #index: number;
@@ -69,6 +75,8 @@ export class LocalBackend implements GatewayBackend {
     this.#clusterId = options.clusterId ?? 1n;
     this.#name = options.name ?? "default";
     this.#clientUrls = options.clientUrls ?? [];
+    this.#peerUrls = options.peerUrls ?? [];
+    this.#noSpace = new NoSpaceAlarm(this.#memberId);
     this.#version = options.version ?? "3.4.23";
     this.#index = store.appliedIndex;
     store.promoteLeaseClock(1, this.#nowMs());
@@ -82,7 +90,7 @@ export class LocalBackend implements GatewayBackend {
     try {
       return Promise.resolve(this.#apply(command));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(this.#noSpace.note(error));
     }
   }
 
@@ -143,10 +151,56 @@ export class LocalBackend implements GatewayBackend {
     return [{
       id: this.#memberId,
       name: this.#name,
-      peerUrls: [],
+      peerUrls: this.#peerUrls,
       clientUrls: this.#clientUrls,
       isLearner: false,
     }];
+  }
+
+  /** @inheritdoc */
+  snapshotBytes(): Uint8Array {
+    return this.store.snapshot();
+  }
+
+  /** @inheritdoc */
+  alarms(): GatewayAlarm[] {
+    return this.#noSpace.list();
+  }
+
+  /** @inheritdoc */
+  disarm(alarm: GatewayAlarm): Promise<GatewayAlarm | null> {
+    return Promise.resolve(this.#noSpace.disarm(alarm));
+  }
+
+  /** A single store has no peers to add. @throws {GatewayError} Unimplemented. */
+  addMember(): Promise<GatewayMember> {
+    return Promise.reject(this.#single("add a member"));
+  }
+
+  /** A single store cannot lose its only member. @throws {GatewayError} Unimplemented. */
+  removeMember(): Promise<void> {
+    return Promise.reject(this.#single("remove its only member"));
+  }
+
+  /** The only member is a voter already (the route refuses before calling). @throws {GatewayError} */
+  promoteMember(): Promise<void> {
+    return Promise.reject(this.#single("promote a member"));
+  }
+
+  /** @inheritdoc */
+  updateMember(id: bigint, peerUrls: string[]): Promise<void> {
+    assert(id === this.#memberId, `member ${id} is not this store's member ${this.#memberId}`);
+    this.#peerUrls = [...peerUrls];
+    return Promise.resolve();
+  }
+
+  /** The only voter leads already, so the route answers without calling. @throws {GatewayError} */
+  transferLeadership(targetId: bigint): Promise<void> {
+    return Promise.reject(this.#single(`transfer leadership to member ${targetId}`));
+  }
+
+  #single(action: string): GatewayError {
+    return new GatewayError(Grpc.Unimplemented, `etcdserver: a single-store gateway cannot ${action}`);
   }
 
   /**

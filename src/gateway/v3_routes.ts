@@ -16,6 +16,7 @@ import {
   encodeDeleteRange,
   encodeHeader,
   encodeKeyValue,
+  encodeMembers,
   encodePut,
   encodeRange,
   encodeTxn,
@@ -163,15 +164,7 @@ function handleStatus(_input: unknown, backend: GatewayBackend): Promise<JsonObj
 }
 
 function handleMemberList(_input: unknown, backend: GatewayBackend): Promise<JsonObject> {
-  const members = backend.members().map((member) => {
-    const out: JsonObject = { ID: member.id.toString() };
-    if (member.name !== "") out["name"] = member.name;
-    if (member.peerUrls.length > 0) out["peerURLs"] = member.peerUrls;
-    if (member.clientUrls.length > 0) out["clientURLs"] = member.clientUrls;
-    if (member.isLearner) out["isLearner"] = true;
-    return out;
-  });
-  return Promise.resolve({ header: header(backend, 0), members });
+  return Promise.resolve({ header: header(backend, 0), members: encodeMembers(backend.members()) });
 }
 
 async function handleLock(input: z.output<typeof lockSchema>, backend: GatewayBackend) {
