@@ -32,7 +32,8 @@ export function runtimeEnginePorts(): EnginePorts {
         : { segmentSizeBytes: options.walSegmentSizeBytes };
       return openStorage(resolved, dataDir ?? "", { file });
     },
-    createTransport: (kind) => createTransport(kind),
+    createTransport: (kind, options) =>
+      createTransport(kind, options?.tls === undefined ? {} : { tls: options.tls }),
     clock: { nowMs: () => performance.now() },
     random: new SeededRandom(seed[0]! * 0x20_0000 + (seed[1]! & 0x1f_ffff)),
   };

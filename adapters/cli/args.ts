@@ -37,6 +37,9 @@ const nodeFlagsSchema = z.strictObject({
   "storage": z.enum(["file", "sqlite", "memory", "default"]).default("default"),
   "tick-ms": z.string().regex(/^\d+$/, "expected a whole number of milliseconds").default("100"),
   "log": z.enum(["json", "pretty", "auto"]).default("auto"),
+  "peer-cert-file": z.string().min(1).optional(),
+  "peer-key-file": z.string().min(1).optional(),
+  "peer-trusted-ca-file": z.string().min(1).optional(),
 });
 
 /** The options of `main.ts node`. */
@@ -52,6 +55,8 @@ export interface NodeCommand {
   storage: "file" | "sqlite" | "memory" | "default";
   tickIntervalMs: number;
   log: "json" | "pretty" | "auto";
+  /** Files of this member's certificate, key and the members' CA, for mutual TLS between members. */
+  peerTlsFiles: { cert: string; key: string; ca: string } | undefined;
 }
 
 /** The options of `main.ts cluster`. */
@@ -76,6 +81,7 @@ Usage:
   main.ts node [--name n1] [--data-dir DIR] [--listen-client 127.0.0.1:2379] [--listen-peer 127.0.0.1:2380]
                [--initial-cluster n1=127.0.0.1:2380,n2=127.0.0.1:2480,n3=127.0.0.1:2580] [--join true]
                [--storage file|sqlite|memory] [--tick-ms 100] [--log json|pretty]
+               [--peer-cert-file F --peer-key-file F --peer-trusted-ca-file F]   (mutual TLS between members)
       Starts one node. Without --initial-cluster it is a single-node cluster.
   main.ts cluster [--data-dir ./data/cluster] [--storage file|sqlite|memory]
       Starts a local 3-node cluster as three processes on 127.0.0.1 (clients 2379/2479/2579,
@@ -142,6 +148,11 @@ function parseNode(flags: Record<string, string>): NodeCommand {
       `flag --initial-cluster must name this node "${parsed.name}" (it names ${names.join(", ")})`,
     );
   }
+  const tlsFlags = [parsed["peer-cert-file"], parsed["peer-key-file"], parsed["peer-trusted-ca-file"]];
+  const tlsGiven = tlsFlags.filter((flag) => flag !== undefined).length;
+  if (tlsGiven !== 0 && tlsGiven !== 3) {
+    throw new UsageError("flags --peer-cert-file, --peer-key-file and --peer-trusted-ca-file go together");
+  }
   const tickIntervalMs = Number(parsed["tick-ms"]);
   if (tickIntervalMs < 1 || tickIntervalMs > 60_000) {
     throw new UsageError(`flag --tick-ms = ${tickIntervalMs}: expected 1 to 60000 milliseconds`);
@@ -157,6 +168,7 @@ function parseNode(flags: Record<string, string>): NodeCommand {
     storage: parsed.storage,
     tickIntervalMs,
     log: parsed.log,
+    peerTlsFiles: tlsGiven === 3 ? { cert: tlsFlags[0]!, key: tlsFlags[1]!, ca: tlsFlags[2]! } : undefined,
   };
 }
 

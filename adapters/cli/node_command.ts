@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Engine, type EngineOptions, type EngineStorageKind } from "../../mod.ts";
 import type { NodeCommand } from "./args.ts";
@@ -49,7 +50,7 @@ export function engineStorageKind(storage: NodeCommand["storage"], isBun: boolea
  * import { engineOptionsOf } from "./node_command.ts";
  * const options = engineOptionsOf({
  *   command: "node", name: "n1", dataDir: "/tmp/n1", listenClient: "127.0.0.1:2379", listenPeer: undefined,
- *   initialCluster: {}, join: false, storage: "memory", tickIntervalMs: 100, log: "json",
+ *   initialCluster: {}, join: false, storage: "memory", tickIntervalMs: 100, log: "json", peerTlsFiles: undefined,
  * }, false);
  * console.log(options.storage); // "memory"
  * ```
@@ -64,6 +65,23 @@ export function engineOptionsOf(command: NodeCommand, isBun: boolean): EngineOpt
   };
   if (Object.keys(command.initialCluster).length > 0) options.peers = command.initialCluster;
   if (command.listenPeer !== undefined) options.listenPeer = command.listenPeer;
+  if (command.peerTlsFiles !== undefined) {
+    const read = (flag: string, path: string) => {
+      try {
+        return readFileSync(path, "utf8");
+      } catch (error) {
+        throw new Error(
+          `Cannot read the file of --${flag} "${path}": ${error instanceof Error ? error.message : error}`,
+        );
+      }
+    };
+    options.peerTls = {
+      cert: read("peer-cert-file", command.peerTlsFiles.cert),
+      key: read("peer-key-file", command.peerTlsFiles.key),
+      ca: read("peer-trusted-ca-file", command.peerTlsFiles.ca),
+    };
+    options.transport = "node_net";
+  }
   return options;
 }
 

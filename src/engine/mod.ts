@@ -16,7 +16,7 @@
  */
 
 export { Engine, type EngineStatus } from "./engine.ts";
-export { type EngineOptions, nodeIdOf } from "./options.ts";
+export { type EngineOptions, nodeIdOf, type PeerTlsOptions } from "./options.ts";
 export {
   type EnginePorts,
   type EngineStorageKind,

@@ -77,7 +77,11 @@ export async function openNode(options: ResolvedEngineOptions, ports: EnginePort
     // The options' addresses win over a snapshot's: they are what the operator says now.
     const members = new MemberRegistry(boot.members);
     members.restore(options.members);
-    if (options.listen !== null) transport = ports.createTransport(options.transport);
+    if (options.listen !== null) {
+      transport = options.peerTls === undefined
+        ? ports.createTransport(options.transport)
+        : ports.createTransport(options.transport, { tls: options.peerTls });
+    }
     const driver = new NodeDriver({
       options,
       raw,

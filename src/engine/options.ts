@@ -60,6 +60,12 @@ export const engineOptionsSchema = z.strictObject({
   walSegmentSizeBytes: int(4096, 1024 * 1024 * 1024).optional(),
   /** Bytes per chunk when streaming a snapshot to a follower. */
   snapshotChunkBytes: int(64, SNAPSHOT_CHUNK_BYTES_MAX).default(SNAPSHOT_CHUNK_BYTES_MAX),
+  /** Mutual TLS between members, as PEM text. */
+  peerTls: z.strictObject({
+    cert: z.string().includes("-----BEGIN", { message: "expected a PEM certificate" }),
+    key: z.string().includes("-----BEGIN", { message: "expected a PEM private key" }),
+    ca: z.string().includes("-----BEGIN", { message: "expected PEM CA certificate(s)" }),
+  }).optional(),
 });
 
 /** What `Engine.start` accepts; every field is optional (defaults in {@link engineOptionsSchema}). */
@@ -109,6 +115,21 @@ export interface EngineOptions {
   walSegmentSizeBytes?: number;
   /** Bytes per chunk when streaming a snapshot to a follower (64 B to 1 MiB, default 1 MiB). */
   snapshotChunkBytes?: number;
+  /**
+   * Mutual TLS between members (PEM text): this member's certificate and key, and the CA that signs every
+   * member. Peers without a certificate from that CA are refused. Uses the node:net transport.
+   */
+  peerTls?: PeerTlsOptions;
+}
+
+/** PEM material for mutual TLS between members. */
+export interface PeerTlsOptions {
+  /** This member's certificate; its SANs must cover the address peers dial. */
+  cert: string;
+  /** This member's private key. */
+  key: string;
+  /** The certificate(s) of the authority that signs every member. */
+  ca: string;
 }
 
 // Every option a user can write is accepted by the schema (checked at compile time).

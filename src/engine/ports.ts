@@ -8,6 +8,7 @@
 
 import type { LogStorage, SnapshotStorage } from "../ports/storage.ts";
 import type { Transport } from "../ports/transport.ts";
+import type { PeerTlsOptions } from "./options.ts";
 import type { MonotonicClock } from "../ports/clock.ts";
 import type { RandomSource } from "../util/random.ts";
 
@@ -31,7 +32,7 @@ export interface EnginePorts {
     options: { walSegmentSizeBytes?: number },
   ): Promise<{ log: LogStorage; snapshots: SnapshotStorage }>;
   /** @param kind The transport kind from the options. */
-  createTransport(kind: EngineTransportKind): Transport;
+  createTransport(kind: EngineTransportKind, options?: { tls?: PeerTlsOptions }): Transport;
   clock: MonotonicClock;
   /** Seeds this node's randomness (election timeouts, client ids). */
   random: RandomSource;

@@ -52,10 +52,13 @@ function checkPeerUrls(backend: GatewayBackend, urls: string[], exceptId: bigint
     if (!/^https?:\/\/[^/]+:\d+\/?$/.test(text)) throw invalid;
     return new URL(text);
   });
-  const taken = backend.members().filter((member) => member.id !== exceptId).flatMap((member) =>
-    member.peerUrls
-  );
-  if (urls.some((url) => taken.includes(url))) {
+  const others = backend.members().filter((member) => member.id !== exceptId);
+  // etcd derives a new member's id from its peer URLs: the same URLs again are the same id.
+  const key = (list: readonly string[]) => [...list].sort().join(",");
+  if (exceptId === null && others.some((member) => key(member.peerUrls) === key(urls))) {
+    throw new GatewayError(Grpc.FailedPrecondition, "etcdserver: member ID already exist");
+  }
+  if (urls.some((url) => others.some((member) => member.peerUrls.includes(url)))) {
     throw new GatewayError(Grpc.FailedPrecondition, "etcdserver: Peer URLs already exists");
   }
   return parsed;

@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseCommandLine, parseInitialCluster, UsageError } from "../../adapters/cli/args.ts";
 import { LOCAL_CLUSTER, memberCommandLine } from "../../adapters/cli/cluster_command.ts";
 import { createLogger } from "../../adapters/cli/log.ts";
@@ -106,4 +109,43 @@ test("logs are one JSON object per line, or a readable line", () => {
     ms: 12,
   });
   assert.equal(lines[1], "03:04:05.678 INFO  started client=http://127.0.0.1:2379");
+});
+
+test("peer TLS flags go together and their files become the engine's PEM options", () => {
+  assert.throws(() => parseCommandLine(["node", "--peer-cert-file", "a.pem"]), /go together/);
+  const dir = mkdtempSync(join(tmpdir(), "dengine-cli-tls-"));
+  try {
+    for (const name of ["c.pem", "k.pem", "ca.pem"]) writeFileSync(join(dir, name), `-----BEGIN ${name}`);
+    const command = parseCommandLine([
+      "node",
+      "--peer-cert-file",
+      join(dir, "c.pem"),
+      "--peer-key-file",
+      join(dir, "k.pem"),
+      "--peer-trusted-ca-file",
+      join(dir, "ca.pem"),
+    ]);
+    assert.equal(command.command, "node");
+    if (command.command !== "node") return;
+    const options = engineOptionsOf(command, false);
+    assert.deepEqual(options.peerTls, {
+      cert: "-----BEGIN c.pem",
+      key: "-----BEGIN k.pem",
+      ca: "-----BEGIN ca.pem",
+    });
+    assert.equal(options.transport, "node_net");
+    const missing = parseCommandLine([
+      "node",
+      "--peer-cert-file",
+      join(dir, "nope.pem"),
+      "--peer-key-file",
+      "k",
+      "--peer-trusted-ca-file",
+      "c",
+    ]);
+    if (missing.command !== "node") return;
+    assert.throws(() => engineOptionsOf(missing, false), /Cannot read the file of --peer-cert-file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
