@@ -8,15 +8,24 @@
 
 import type { HistoryOp, OpKind } from "./linearizability.ts";
 import type { SimContext } from "./context.ts";
+import type { KvHistoryOp, KvOpKind } from "./kv_model.ts";
+import type { KvWorkload } from "./kv_workload.ts";
+
+/** Every kind of request: the register's, or the key-value store's (a compaction is not in the history). */
+export type RequestKind = OpKind | KvOpKind | "kvcompact";
 
 /** A request from a client to a node. `seq` is the client's sequence number (the dedup key of writes). */
 export interface ClientRequest {
   clientId: number;
   seq: number;
-  kind: OpKind;
+  kind: RequestKind;
   key: string;
   value: string;
   readMode: "safe" | "lease";
+  /** kvcas: the value expected ("" = absent). */
+  expect?: string;
+  /** kvcas: compare the mod revision read with `expect` instead of the value (null: compare the value). */
+  expectModRevision?: number | null;
 }
 
 /** A node's answer. On refusal `leaderHint` names the leader the node knows (0: none). */
@@ -45,7 +54,9 @@ export interface ClientOptions {
 }
 
 interface CurrentOp {
-  op: HistoryOp;
+  /** The register's record, or null for a key-value request (its record is the workload's). */
+  op: HistoryOp | null;
+  kvOp: KvHistoryOp | null;
   request: ClientRequest;
   deadlineMs: number;
   attempt: number;
@@ -66,6 +77,7 @@ export class SimClient {
   readonly #history: HistoryOp[];
   readonly #send: (nodeId: number, request: ClientRequest) => void;
   readonly #nodeIds: () => readonly number[];
+  readonly #workload: KvWorkload | null;
   #seq = 0;
   #current: CurrentOp | null = null;
   #leaderGuess = 0;
@@ -81,6 +93,7 @@ export class SimClient {
    * @param history Where operations are recorded.
    * @param send Delivers a request to a node (with the client link's delay and loss).
    * @param nodeIds The nodes a client may try.
+   * @param workload Issue key-value store operations instead of register ones.
    */
   constructor(
     id: number,
@@ -89,6 +102,7 @@ export class SimClient {
     history: HistoryOp[],
     send: (nodeId: number, request: ClientRequest) => void,
     nodeIds: () => readonly number[],
+    workload: KvWorkload | null = null,
   ) {
     this.id = id;
     this.#context = context;
@@ -96,6 +110,7 @@ export class SimClient {
     this.#history = history;
     this.#send = send;
     this.#nodeIds = nodeIds;
+    this.#workload = workload;
   }
 
   /** Starts issuing operations after a short random think time. */
@@ -125,10 +140,14 @@ export class SimClient {
       });
       return;
     }
-    current.op.returnStamp = context.nextStamp();
-    if (current.op.kind === "get") current.op.value = reply.value;
+    const returnStamp = context.nextStamp();
+    if (current.op !== null) {
+      current.op.returnStamp = returnStamp;
+      if (current.op.kind === "get") current.op.value = reply.value;
+    }
+    this.#workload?.complete(current.request, current.kvOp, reply.value, returnStamp);
     if (context.tracing) {
-      context.log(`client ${this.id} ok seq ${reply.seq} ${current.op.kind} = ${reply.value}`);
+      context.log(`client ${this.id} ok seq ${reply.seq} ${current.request.kind} = ${reply.value}`);
     }
     this.completed++;
     this.firstCompletionMs ??= context.nowMs;
@@ -142,6 +161,17 @@ export class SimClient {
     const options = this.#options;
     const seq = ++this.#seq;
     const key = context.pick(options.keys);
+    if (this.#workload !== null) {
+      const issued = this.#workload.issue(
+        context,
+        this.id,
+        seq,
+        key,
+        options.readPerMille,
+        options.leaseReadPerMille,
+      );
+      return this.#begin({ op: null, kvOp: issued.op, request: issued.request, deadlineMs: 0, attempt: 0 });
+    }
     let kind: OpKind = "get";
     let readMode: "safe" | "lease" = "safe";
     if (context.chance(options.readPerMille)) {
@@ -159,11 +189,17 @@ export class SimClient {
       returnStamp: null,
     };
     this.#history.push(op);
-    const deadlineMs = options.opTimeoutMs === null ? Infinity : context.nowMs + options.opTimeoutMs;
     const request: ClientRequest = { clientId: this.id, seq, kind, key, value, readMode };
-    const current: CurrentOp = { op, request, deadlineMs, attempt: 0 };
+    this.#begin({ op, kvOp: null, request, deadlineMs: 0, attempt: 0 });
+  }
+
+  #begin(current: CurrentOp): void {
+    const context = this.#context;
+    const { opTimeoutMs } = this.#options;
+    current.deadlineMs = opTimeoutMs === null ? Infinity : context.nowMs + opTimeoutMs;
     this.#current = current;
     if (context.tracing) {
+      const { seq, kind, readMode, key, value } = current.request;
       context.log(
         `client ${this.id} call seq ${seq} ${kind}${readMode === "lease" ? "(lease)" : ""} ${key} ${value}`,
       );

@@ -120,8 +120,18 @@ function stepModel(state: string, op: HistoryOp): string | null {
   }
 }
 
-/** The doubly linked list of call/return events the search lifts entries out of and back into. */
-class EventList {
+/**
+ * The doubly linked list of call/return events the search lifts entries out of and back into (shared with
+ * the key-value model's search in `kv_model.ts`).
+ *
+ * @example
+ * ```ts
+ * import { EventList } from "./linearizability.ts";
+ * const list = new EventList([{ callStamp: 1, returnStamp: 2 }]);
+ * console.log(list.next[list.head]); // 0
+ * ```
+ */
+export class EventList {
   readonly head: number;
   readonly next: Int32Array;
   readonly prev: Int32Array;
@@ -129,7 +139,8 @@ class EventList {
   readonly isCall: Uint8Array;
   readonly returnNodeOf: Int32Array;
 
-  constructor(ops: readonly HistoryOp[]) {
+  /** @param ops The operations (only their stamps are read). */
+  constructor(ops: readonly { callStamp: number; returnStamp: number | null }[]) {
     const events: { stamp: number; op: number; isCall: boolean }[] = [];
     ops.forEach((op, index) => {
       events.push({ stamp: op.callStamp, op: index, isCall: true });
@@ -154,12 +165,14 @@ class EventList {
     this.next[this.head] = count === 0 ? -1 : 0;
   }
 
+  /** @param callNode The call event of the op to take out (with its return). */
   lift(callNode: number): void {
     this.#unlink(callNode);
     const returnNode = this.returnNodeOf[this.opOf[callNode]!]!;
     if (returnNode >= 0) this.#unlink(returnNode);
   }
 
+  /** @param callNode The call event of the op to put back (with its return). */
   unlift(callNode: number): void {
     const returnNode = this.returnNodeOf[this.opOf[callNode]!]!;
     if (returnNode >= 0) this.#relink(returnNode);

@@ -26,6 +26,8 @@ import { hashBytes } from "./hash.ts";
 import { Register } from "./register.ts";
 import { decodeCommand, encodeCommand } from "./register.ts";
 import type { LogEntryView, LogView } from "./checkers/checker_error.ts";
+import type { KvChecks } from "./kv_checks.ts";
+import { encodeKvRequest, KvMachine } from "./kv_machine.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** The most client writes a node tracks for replies; beyond it the oldest is forgotten (the client times out). */
@@ -40,6 +42,8 @@ export interface DriverWorld {
   readonly factory: NodeFactory;
   /** Send messagesAfterPersist before the persist completes (the planted "reply before durable" bug). */
   readonly replyBeforeDurable: boolean;
+  /** Set when the nodes run the real key-value store instead of the register. */
+  readonly kv: KvChecks | null;
   send(message: Message, onOutcome: ((delivered: boolean) => void) | null): void;
   replyToClient(reply: ClientReply): void;
   observeRole(nodeId: number, role: Role, term: number): void;
@@ -91,6 +95,8 @@ export class NodeDriver {
   #raw: SimRawNode | null = null;
   #storage: MemoryStorage | null = null;
   #register = new Register();
+  /** The real key-value store, when the world runs it (then the register stays empty). */
+  #kv: KvMachine | null = null;
   #applied = 0;
   #epoch = 0;
   #writing = false;
@@ -143,6 +149,7 @@ export class NodeDriver {
 
   /** @returns A digest of its whole state machine. */
   stateDigest(): string {
+    if (this.#kv !== null) return this.#kv.digest();
     return hashBytes(this.#register.snapshot());
   }
 
@@ -159,7 +166,11 @@ export class NodeDriver {
     this.#epoch++;
     this.state = "up";
     this.#storage = this.disk.loadStorage();
-    this.#register = Register.restore(this.disk.snapshotData());
+    if (world.kv === null) this.#register = Register.restore(this.disk.snapshotData());
+    else {
+      this.#kv = new KvMachine(this.disk.snapshotData());
+      this.#kv.watchFrom(world.kv.watch.startRevision(this.id));
+    }
     this.#applied = this.disk.snapshotIndex();
     this.#role = "follower";
     this.#writing = false;
@@ -184,6 +195,7 @@ export class NodeDriver {
     if (world.context.tracing) world.context.log(`node ${this.id} start applied ${this.#applied}`);
     const epoch = this.#epoch;
     world.context.after(this.#firstTickMs, () => this.#tickLoop(epoch));
+    this.#drainWatch();
     this.#pump();
   }
 
@@ -242,7 +254,7 @@ export class NodeDriver {
    */
   clientRequest(request: ClientRequest): void {
     this.#whenRunning(() => {
-      if (request.kind === "get") this.#startRead(request);
+      if (request.kind === "get" || request.kind === "kvget") this.#startRead(request);
       else this.#startWrite(request);
       this.#pump();
     });
@@ -326,7 +338,7 @@ export class NodeDriver {
       earlier.request = request;
       return;
     }
-    const command = encodeCommand({
+    const command = this.#kv !== null ? encodeKvRequest(request) : encodeCommand({
       clientId: request.clientId,
       seq: request.seq,
       kind: request.kind === "put" ? "put" : "append",
@@ -420,7 +432,8 @@ export class NodeDriver {
     const storage = this.#storage!;
     if (ready.snapshot !== null) {
       storage.applySnapshot(ready.snapshot);
-      this.#register = Register.restore(ready.snapshot.data);
+      if (this.#kv !== null) this.#kv.install(ready.snapshot.data, world.kv!.watch.startRevision(this.id));
+      else this.#register = Register.restore(ready.snapshot.data);
       this.#applied = ready.snapshot.metadata.index;
       world.observeSnapshotInstall(this.id, this.#applied);
     }
@@ -428,6 +441,7 @@ export class NodeDriver {
     if (ready.hardState !== null) storage.setHardState(ready.hardState);
     if (!world.replyBeforeDurable) { for (const message of ready.messagesAfterPersist) this.#send(message); }
     for (const entry of ready.committedEntries) this.#apply(entry);
+    this.#drainWatch();
     this.#acceptReadStates(ready.readStates);
     this.#serveReads();
     this.#raw!.advance();
@@ -455,6 +469,7 @@ export class NodeDriver {
     this.#world.observeApply(this.id, { index: entry.index, term: entry.term, digest: entryDigest(entry) });
     this.#applied = entry.index;
     if (entry.type !== EntryType.Normal) return;
+    if (this.#kv !== null) return this.#applyKv(entry, this.#kv);
     const command = decodeCommand(entry.data);
     if (command === null) return;
     this.#register.apply(command);
@@ -463,6 +478,35 @@ export class NodeDriver {
     if (pending !== undefined) {
       this.#pendingWrites.delete(key);
       this.#reply(pending.request, true, "", this.id);
+    }
+  }
+
+  #applyKv(entry: Entry, kv: KvMachine): void {
+    if (entry.data.length === 0) return;
+    const applied = kv.apply(entry.index, entry.data);
+    const checks = this.#world.kv!;
+    checks.observeDigest(this.id, entry.index, kv.digest());
+    if (applied.tookEffect) checks.applied.add(`${applied.clientId}:${applied.seq}`);
+    const key = `${applied.clientId}:${applied.seq}`;
+    const pending = this.#pendingWrites.get(key);
+    if (pending !== undefined && applied.reply !== null) {
+      this.#pendingWrites.delete(key);
+      this.#reply(pending.request, true, applied.reply, this.id);
+    }
+  }
+
+  /** Hands the all-keys watcher's responses to the watch checker; re-creates it after a cancel. */
+  #drainWatch(): void {
+    const kv = this.#kv;
+    const checks = this.#world.kv;
+    if (kv === null || checks === null) return;
+    for (;;) {
+      let restartRevision: number | null = null;
+      for (const response of kv.drainWatch()) {
+        restartRevision = checks.observeWatch(this.id, response, kv.store.compactRevision) ?? restartRevision;
+      }
+      if (restartRevision === null) return;
+      kv.watchFrom(restartRevision);
     }
   }
 
@@ -483,7 +527,8 @@ export class NodeDriver {
     const still: { index: number; request: ClientRequest }[] = [];
     for (const waiting of this.#waitingReads) {
       if (waiting.index <= this.#applied) {
-        this.#reply(waiting.request, true, this.#register.get(waiting.request.key), this.id);
+        const key = waiting.request.key;
+        this.#reply(waiting.request, true, this.#kv?.read(key) ?? this.#register.get(key), this.id);
       } else still.push(waiting);
     }
     this.#waitingReads = still;
@@ -502,7 +547,11 @@ export class NodeDriver {
       const later = storage.entries(this.#applied + 1, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
       if (later.some((entry) => entry.type === EntryType.ConfChange)) return;
     }
-    const snapshot = storage.createSnapshot(this.#applied, status.confState, this.#register.snapshot());
+    const snapshot = storage.createSnapshot(
+      this.#applied,
+      status.confState,
+      this.#kv?.snapshot() ?? this.#register.snapshot(),
+    );
     const compactIndex = this.#applied - scenario.compactKeepEntries;
     if (compactIndex >= storage.firstIndex()) storage.compact(compactIndex);
     this.disk.saveLocalSnapshot(snapshot, Math.max(compactIndex, 0));

@@ -23,6 +23,12 @@ export interface FaultWeights {
 
 /** Everything that shapes a run. Times in simulated milliseconds; probabilities in per-mille. */
 export interface Scenario {
+  /**
+   * The nodes' state machine: the simulator's register, or the real key-value store (`src/kv`). Drawn from
+   * the seed number itself (see `stateMachineForSeed`), so the generator's stream -- and so every register
+   * seed's run -- is the same as before the option existed.
+   */
+  stateMachine: "register" | "kv";
   founders: 3 | 5;
   /**
    * Founders boot from a snapshot at index 1 holding their configuration (true), or from a MemoryStorage
@@ -120,6 +126,7 @@ function baseScenario(context: SimContext): Scenario {
   const lossy = context.chance(500);
   const delayMsMax = context.pick([5, 10, 20, 40]);
   return {
+    stateMachine: "register",
     founders: context.chance(500) ? 3 : 5,
     bootstrapWithSnapshot: context.chance(500),
     nodeIdMax: 9,
@@ -189,4 +196,19 @@ function baseScenario(context: SimContext): Scenario {
       preVote: true,
     },
   };
+}
+
+/**
+ * Which state machine a seed runs: the real key-value store for about half of the seeds.
+ *
+ * @param seed The seed.
+ * @returns "kv" or "register".
+ * @example
+ * ```ts
+ * import { stateMachineForSeed } from "./scenario.ts";
+ * console.log(stateMachineForSeed(2)); // "kv"
+ * ```
+ */
+export function stateMachineForSeed(seed: number): "register" | "kv" {
+  return seed % 2 === 0 ? "kv" : "register";
 }

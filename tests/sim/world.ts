@@ -23,7 +23,10 @@ import { injectFault, maybeFlapLeader } from "./nemesis.ts";
 import { Network } from "./network.ts";
 import { type DriverWorld, NodeDriver } from "./node_driver.ts";
 import { Register } from "./register.ts";
-import { randomScenario, type Scenario } from "./scenario.ts";
+import { randomScenario, type Scenario, stateMachineForSeed } from "./scenario.ts";
+import { KvChecks } from "./kv_checks.ts";
+import { KvWorkload } from "./kv_workload.ts";
+import { KvStore } from "../../src/kv/mod.ts";
 
 /** How one run is set up. */
 export interface RunOptions {
@@ -108,6 +111,8 @@ export class World implements DriverWorld {
   readonly election = new ElectionSafetyChecker();
   readonly stateMachine = new StateMachineSafetyChecker();
   readonly history: HistoryOp[] = [];
+  /** The key-value store's checks, when the scenario runs it. */
+  readonly kv: KvChecks | null;
   readonly clients: SimClient[] = [];
   readonly #nodes = new Map<number, NodeDriver>();
   #nodeIds: number[] = [];
@@ -120,7 +125,9 @@ export class World implements DriverWorld {
   constructor(options: RunOptions) {
     this.context = new SimContext(new SeededRandom(options.seed), options.tracing ?? false);
     this.scenario = randomScenario(this.context);
+    this.scenario.stateMachine = stateMachineForSeed(options.seed);
     options.adjustScenario?.(this.scenario);
+    this.kv = this.scenario.stateMachine === "kv" ? new KvChecks() : null;
     this.factory = options.factory ?? defaultNodeFactory;
     this.replyBeforeDurable = options.replyBeforeDurable ?? false;
     this.network = new Network(
@@ -138,7 +145,7 @@ export class World implements DriverWorld {
     const founders = Array.from({ length: scenario.founders }, (_, i) => i + 1);
     const boot: Snapshot = {
       metadata: { index: 1, term: 1, confState: { ...emptyConfState(), voters: founders } },
-      data: new Register().snapshot(),
+      data: this.kv === null ? new Register().snapshot() : new KvStore().snapshot(),
     };
     for (const id of founders) {
       const disk = scenario.bootstrapWithSnapshot
@@ -309,9 +316,17 @@ export class World implements DriverWorld {
       randomTargetPerMille: id === PROBE_CLIENT_ID ? 0 : scenario.clientRandomTargetPerMille,
     };
     if (id === PROBE_CLIENT_ID) options.keys = ["probe"];
-    const client = new SimClient(id, context, options, this.history, (nodeId, request) => {
-      this.#clientSend(nodeId, request);
-    }, () => this.#nodeIds);
+    const client = new SimClient(
+      id,
+      context,
+      options,
+      this.history,
+      (nodeId, request) => {
+        this.#clientSend(nodeId, request);
+      },
+      () => this.#nodeIds,
+      this.kv === null ? null : new KvWorkload(this.kv.history),
+    );
     this.clients.push(client);
     client.start();
     return client;
@@ -402,5 +417,6 @@ export class World implements DriverWorld {
     );
     const verdict = checkLinearizable(this.history);
     if (!verdict.ok) throw new CheckerError("linearizability", verdict.message);
+    this.kv?.finish();
   }
 }
