@@ -12,6 +12,7 @@ import { VALUE_BYTES_MAX } from "../kv/limits.ts";
 import type { KeyValue, RangeRequest } from "../kv/types.ts";
 import type { WatchOptions } from "../kv/watch.ts";
 import type { GatewayBackend } from "./backend.ts";
+import { mountFriendlyConcurrency } from "./friendly_concurrency.ts";
 import { describeZodError, etcdErrorOf, GatewayError, Grpc, readBodyText } from "./etcd_errors.ts";
 import {
   kvDeleteQuerySchema,
@@ -303,6 +304,7 @@ export function mountFriendlyApi(app: Hono, backend: GatewayBackend): void {
       });
     }),
   );
+  mountFriendlyConcurrency(app, wrap);
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", (c) => {
     const info = backend.info();

@@ -501,6 +501,6 @@ export class KvStore {
     this.#dedup = dedup;
     this.#appliedIndex = state.appliedIndex;
     this.#context = this.#makeContext();
-    this.#hub.wakeAll();
+    this.#hub.restored();
   }
 }

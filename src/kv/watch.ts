@@ -190,6 +190,28 @@ export class Watcher {
     return true;
   }
 
+  /**
+   * Recounts the undelivered live events after the store's state was replaced by a snapshot: the restored
+   * history may hold revisions after this watcher's creation that no {@link noteRevision} call counted.
+   */
+  noteRestored(): void {
+    if (this.#closed || this.#cancelReason !== null) return;
+    const mvcc = this.#hub.mvcc;
+    const log = mvcc.changelog;
+    let pending = 0;
+    const from = Math.max(this.#nextRevision, this.#createdAtRevision + 1);
+    for (let position = mvcc.changelogPosition(from); position < log.length; position++) {
+      for (const event of log[position]!.events) if (this.#matches(event.type, event.kv.key)) pending++;
+    }
+    this.#pendingLiveEvents = pending;
+    const limit = this.options.pendingEventsMax ?? WATCH_PENDING_EVENTS_MAX;
+    if (pending > limit) {
+      this.#cancelReason =
+        `watch ${this.id} is too slow: more than ${limit} events are undelivered after a ` +
+        `snapshot install; watch again from revision ${this.#nextRevision} to resume`;
+    }
+  }
+
   #collect(mvcc: MvccStore): WatchEvent[] {
     const eventsMax = this.options.eventsPerResponseMax ?? WATCH_EVENTS_PER_RESPONSE_MAX;
     const events: WatchEvent[] = [];
@@ -326,6 +348,12 @@ export class WatchHub {
   /** Wakes every watcher (after compaction or a snapshot restore, which may cancel some). */
   wakeAll(): void {
     for (const watcher of [...this.#watchers.values()]) if (watcher.hasPending) this.wake(watcher);
+  }
+
+  /** Recounts every watcher's undelivered events after a snapshot install, then wakes those with news. */
+  restored(): void {
+    for (const watcher of this.#watchers.values()) watcher.noteRestored();
+    this.wakeAll();
   }
 
   /** Asks every watcher created with `progressNotify` for a progress notification. */

@@ -198,3 +198,16 @@ describe("watch", () => {
     assert.equal(watcher.nextRevision, driver.store.revision + 1);
   });
 });
+
+test("a watcher open across a snapshot install delivers the restored revisions after its creation", () => {
+  const source = new Driver();
+  for (const value of ["1", "2", "3"]) source.put("k", value);
+  const target = new Driver();
+  const watcher = target.store.watch({ key: b("k"), startRevision: 1 });
+  assert.equal(watcher.poll()?.created, true);
+  target.store.restoreSnapshot(source.store.snapshot());
+  target.index = source.index;
+  assert.deepEqual(eventRevisions(drain(watcher)), [2, 3, 4]);
+  target.put("k", "4");
+  assert.deepEqual(eventRevisions(drain(watcher)), [5]);
+});
