@@ -143,6 +143,7 @@ export class NodeDriver {
   #tickTimer: ReturnType<typeof setTimeout> | null = null;
   #lastTickMs = 0;
   #lastCheckpointMs = 0;
+  #lastProgressNotifyMs = 0;
   #fatal: Error | null = null;
   // Writes: every local caller's write is in exactly one of these three places until settled.
   readonly #proposed = new Map<number, ProposedWrite>();
@@ -218,6 +219,7 @@ export class NodeDriver {
   /** Starts ticking and processing. */
   start(): void {
     this.#lastTickMs = this.#nowMs();
+    this.#lastProgressNotifyMs = this.#lastTickMs;
     this.#tickTimer = setTimeout(() => this.#tickLoop(), this.options.tickIntervalMs);
     this.#scheduleTurn();
   }
@@ -774,6 +776,11 @@ export class NodeDriver {
         () => new TimeoutError("change the membership", this.options.requestTimeoutMs),
       );
       if (this.#role === "leader" && this.#state === "running") this.#leaseDuties(nowMs);
+      if (nowMs - this.#lastProgressNotifyMs >= this.options.watchProgressNotifyIntervalMs) {
+        // Each member tells its own watchers (those created with progressNotify) what it has applied, as etcd does.
+        this.#lastProgressNotifyMs = nowMs;
+        this.store.notifyProgress();
+      }
       this.#scheduleTurn();
     } catch (error) {
       this.#die(error);

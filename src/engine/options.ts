@@ -54,6 +54,8 @@ export const engineOptionsSchema = z.strictObject({
   maxForwardedRequests: int(1, 10_000_000).default(10_000),
   /** How often the leader records every lease's remaining TTL in the log. */
   leaseCheckpointIntervalMs: int(100, 3_600_000).default(5_000),
+  /** How often watchers created with progressNotify get a progress notification (etcd: 10 minutes). */
+  watchProgressNotifyIntervalMs: int(10, 86_400_000).default(600_000),
   /** Maximum stored data (default: the store's). */
   quotaBytes: int(1, Number.MAX_SAFE_INTEGER).optional(),
   /** Size of each WAL segment file (file storage). */
@@ -109,6 +111,8 @@ export interface EngineOptions {
   maxForwardedRequests?: number;
   /** How often the leader checkpoints lease TTLs (default 5 s). */
   leaseCheckpointIntervalMs?: number;
+  /** How often watchers created with `progressNotify` get a progress notification (default 10 minutes, as etcd). */
+  watchProgressNotifyIntervalMs?: number;
   /** Maximum stored data (default: the store's, 2 GiB). */
   quotaBytes?: number;
   /** WAL segment size for file storage (default: the adapter's). */
