@@ -9,7 +9,8 @@
 import type { Context, Hono } from "hono";
 import type { WatchStream } from "../kv/concurrency.ts";
 import { ElectionObserver } from "../kv/election.ts";
-import type { WatchOptions } from "../kv/watch.ts";
+import type { WatchEvent, WatchOptions, WatchResponse } from "../kv/watch.ts";
+import { REQUEST_BYTES_MAX } from "../kv/limits.ts";
 import { concurrencyKvOf, type GatewayBackend } from "./backend.ts";
 import { encodeHeader, encodeKeyValue, encodeWatchResponse, type JsonObject } from "./etcd_json.ts";
 import { type EtcdError, etcdErrorOf, GatewayError, Grpc, parseBody, readBodyText } from "./etcd_errors.ts";
@@ -150,7 +151,7 @@ class WatchSession {
       return;
     }
     this.#watches.set(id, stream);
-    void this.#pump(id, stream);
+    void this.#pump(id, stream, create.fragment === true);
   }
 
   #freeId(): number {
@@ -158,11 +159,16 @@ class WatchSession {
     return this.#nextId++;
   }
 
-  async #pump(id: number, stream: WatchStream): Promise<void> {
+  async #pump(id: number, stream: WatchStream, fragment: boolean): Promise<void> {
     for (;;) {
       const response = await stream.next();
       if (response === null || this.#watches.get(id) !== stream) return;
-      this.#sink.result(encodeWatchResponse(response, id, this.#backend.info()));
+      const parts = fragment ? fragmentsOf(response) : [response];
+      for (let i = 0; i < parts.length; i++) {
+        const out = encodeWatchResponse(parts[i]!, id, this.#backend.info());
+        if (i < parts.length - 1) out["fragment"] = true;
+        this.#sink.result(out);
+      }
       if (response.canceled) {
         this.#watches.delete(id);
         return;
@@ -192,6 +198,34 @@ class WatchSession {
     for (const stream of this.#watches.values()) stream.cancel();
     this.#watches.clear();
   }
+}
+
+/** The most event bytes (keys, values, previous values) in one fragment of a fragmented watch response. */
+export const WATCH_FRAGMENT_BYTES_MAX = REQUEST_BYTES_MAX;
+
+/**
+ * Splits a watch response whose events exceed {@link WATCH_FRAGMENT_BYTES_MAX} into several, as etcd does for a
+ * watch created with `fragment`: every part but the last is marked `fragment` by the caller. A single event
+ * larger than the limit travels alone.
+ */
+function fragmentsOf(response: WatchResponse): WatchResponse[] {
+  const parts: WatchResponse[] = [];
+  let events: WatchEvent[] = [];
+  let bytes = 0;
+  for (const event of response.events) {
+    const size = event.kv.key.length + event.kv.value.length +
+      (event.prevKv === undefined ? 0 : event.prevKv.key.length + event.prevKv.value.length);
+    if (events.length > 0 && bytes + size > WATCH_FRAGMENT_BYTES_MAX) {
+      // Only the last part carries the response's created/canceled state.
+      parts.push({ ...response, events, created: false, canceled: false, cancelReason: "", compactRevision: 0 });
+      events = [];
+      bytes = 0;
+    }
+    events.push(event);
+    bytes += size;
+  }
+  parts.push({ ...response, events });
+  return parts;
 }
 
 async function drive(

@@ -150,6 +150,27 @@ describe("the /v3 gateway", () => {
     });
   });
 
+  test("a watch created with fragment splits a response larger than the request limit", async () => {
+    await withGateway(async (post, app) => {
+      const big = encodeBase64(new Uint8Array(700 * 1024).fill(120));
+      for (let i = 0; i < 3; i++) await post("/v3/kv/put", JSON.stringify({ key: "YQ==", value: big }));
+      const read = async (fragment: boolean) => {
+        const create = { create_request: { key: "YQ==", start_revision: "2", fragment } };
+        const response = await app.request("/v3/watch", { method: "POST", body: JSON.stringify(create) });
+        const got: Loose[] = [];
+        for (const line of await lines(response.body!, fragment ? 3 : 2)) got.push(line.result);
+        return got;
+      };
+      const whole = await read(false);
+      assert.equal(whole[1].events.length, 3, "without fragment one response carries the 3 revisions");
+      assert.equal(whole[1].fragment, undefined);
+      const parts = await read(true);
+      assert.equal(parts[0].created, true);
+      assert.deepEqual(parts.slice(1).map((part) => part.events.length), [2, 1]);
+      assert.deepEqual(parts.slice(1).map((part) => part.fragment), [true, undefined]);
+    });
+  });
+
   test("a malformed object on a watch stream ends it with a stream error", async () => {
     await withGateway(async (_post, app) => {
       const response = await app.request("/v3/watch", {
