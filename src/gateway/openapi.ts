@@ -14,6 +14,12 @@ import {
   leaseGrantBodySchema,
   watchQuerySchema,
 } from "./friendly_schemas.ts";
+import {
+  campaignBodySchema,
+  leaderBodySchema,
+  lockBodySchema,
+  proclaimBodySchema,
+} from "./friendly_concurrency.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -27,6 +33,12 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
     required: false,
     schema: property,
   }));
+}
+
+const nameParameter = { name: "name", in: "path", required: true, schema: { type: "string" } };
+
+function jsonBody(schema: z.ZodType): JsonSchema {
+  return { content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } };
 }
 
 const keyParameter = { name: "key", in: "path", required: true, schema: { type: "string" } };
@@ -102,6 +114,53 @@ export function openApiDocument(): { openapi: string } & JsonSchema {
         post: {
           summary: "Renew a lease once",
           responses: { "200": { description: "The TTL" }, default: errorResponse },
+        },
+      },
+      "/api/locks/{name}": {
+        post: {
+          summary: "Take a lock for a lease; waits until held, then answers its key and fencing token",
+          parameters: [nameParameter],
+          requestBody: jsonBody(lockBodySchema),
+          responses: { "200": { description: "The key, fencing token and lease" }, default: errorResponse },
+        },
+        delete: {
+          summary: "Release the lock whose key (name/lease in hex) the lock answered",
+          parameters: [nameParameter],
+          responses: {
+            "200": { description: "The revision and whether it was held" },
+            default: errorResponse,
+          },
+        },
+      },
+      "/api/elections/{name}": {
+        get: {
+          summary: "The election's current leader and value",
+          parameters: [nameParameter],
+          responses: { "200": { description: "The leader" }, default: errorResponse },
+        },
+      },
+      "/api/elections/{name}/campaign": {
+        post: {
+          summary: "Campaign with a lease and a value; waits until elected",
+          parameters: [nameParameter],
+          requestBody: jsonBody(campaignBodySchema),
+          responses: { "200": { description: "The leader handle" }, default: errorResponse },
+        },
+      },
+      "/api/elections/{name}/proclaim": {
+        post: {
+          summary: "Change the leader's value (the leader handle plus value)",
+          parameters: [nameParameter],
+          requestBody: jsonBody(proclaimBodySchema),
+          responses: { "200": { description: "The revision" }, default: errorResponse },
+        },
+      },
+      "/api/elections/{name}/resign": {
+        post: {
+          summary: "Give up leadership (the leader handle)",
+          parameters: [nameParameter],
+          requestBody: jsonBody(leaderBodySchema),
+          responses: { "200": { description: "Whether it was still leader" }, default: errorResponse },
         },
       },
       "/api/cluster": {

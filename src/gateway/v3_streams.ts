@@ -217,7 +217,14 @@ function fragmentsOf(response: WatchResponse): WatchResponse[] {
       (event.prevKv === undefined ? 0 : event.prevKv.key.length + event.prevKv.value.length);
     if (events.length > 0 && bytes + size > WATCH_FRAGMENT_BYTES_MAX) {
       // Only the last part carries the response's created/canceled state.
-      parts.push({ ...response, events, created: false, canceled: false, cancelReason: "", compactRevision: 0 });
+      parts.push({
+        ...response,
+        events,
+        created: false,
+        canceled: false,
+        cancelReason: "",
+        compactRevision: 0,
+      });
       events = [];
       bytes = 0;
     }

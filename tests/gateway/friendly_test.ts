@@ -141,6 +141,10 @@ describe("the friendly API", () => {
         parameter.name
       );
       assert.deepEqual(names, ["key", "prefix", "limit", "revision", "consistency", "keys_only"]);
+      const campaignBody =
+        openApi.paths["/api/elections/{name}/campaign"].post.requestBody.content["application/json"];
+      assert.deepEqual(Object.keys(campaignBody.schema.properties).sort(), ["lease", "value"]);
+      assert.ok(openApi.paths["/api/locks/{name}"].delete !== undefined);
     });
   });
 });
