@@ -10,6 +10,7 @@
  */
 
 import type { ApplyResult, Command, CommandResponse } from "../kv/commands.ts";
+import { EngineMetrics } from "./metrics.ts";
 import { encodeCommand } from "../kv/command_codec.ts";
 import { KvError, LeaseNotFoundError } from "../kv/errors.ts";
 import type { KvStore } from "../kv/store.ts";
@@ -139,6 +140,8 @@ export class NodeDriver {
   #leaderId: NodeId = 0;
   #state: "running" | "stopping" | "stopped" = "running";
   #persist: Promise<void> | null = null;
+  /** Counters and the fsync latency histogram, for `/metrics`. */
+  readonly metrics: EngineMetrics = new EngineMetrics();
   #turnScheduled = false;
   #tickTimer: ReturnType<typeof setTimeout> | null = null;
   #lastTickMs = 0;
@@ -389,6 +392,7 @@ export class NodeDriver {
       this.#leaderless.push(request);
       return;
     }
+    this.metrics.proposals++;
     const previous = this.#proposed.get(at.index);
     // An older proposal at the same index was truncated away: it was never committed, so retry it.
     if (previous !== undefined) this.#leaderless.push(previous.request);
@@ -537,7 +541,10 @@ export class NodeDriver {
     const writes: Promise<void>[] = [];
     if (ready.entries.length > 0) writes.push(log.append(ready.entries));
     if (ready.hardState !== null) writes.push(log.saveHardState(ready.hardState));
+    if (writes.length === 0) return;
+    const startedMs = this.#nowMs();
     await Promise.all(writes);
+    this.metrics.observeFsync(this.#nowMs() - startedMs);
   }
 
   #afterPersist(ready: Ready): void {
@@ -727,6 +734,7 @@ export class NodeDriver {
   #onSoftState(role: Role, term: number, leaderId: NodeId): void {
     const wasLeader = this.#role === "leader";
     const termChanged = term !== this.#term;
+    if (leaderId !== this.#leaderId) this.metrics.leaderChanges++;
     this.#role = role;
     this.#term = term;
     this.#leaderId = leaderId;

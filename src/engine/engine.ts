@@ -10,6 +10,7 @@ import { LeaseNotFoundError } from "../kv/errors.ts";
 import { ConfChangeRejectedError } from "../raft/errors.ts";
 import type { RangeRequest } from "../kv/types.ts";
 import type { KvStatus } from "../kv/store.ts";
+import type { EngineMetricsSnapshot } from "./metrics.ts";
 import type { Role } from "../raft/types.ts";
 import { EngineStoppedError, TimeoutError } from "./errors.ts";
 import type { LeaderInfo, NodeDriver, SnapshotTransferStats } from "./driver.ts";
@@ -125,6 +126,11 @@ export class Engine implements AsyncDisposable {
   /** @returns This node's store figures: revision, compact revision, applied index and data size in bytes. */
   storeStatus(): KvStatus {
     return this.#driver.store.status();
+  }
+
+  /** @returns The node's counters (leader changes, proposals) and its fsync latency histogram. */
+  metrics(): EngineMetricsSnapshot {
+    return this.#driver.metrics.snapshot();
   }
 
   /** @returns This node's view of the cluster. */

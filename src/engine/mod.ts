@@ -16,6 +16,7 @@
  */
 
 export { Engine, type EngineStatus } from "./engine.ts";
+export { type EngineMetricsSnapshot, FSYNC_BUCKET_BOUNDS_SECONDS } from "./metrics.ts";
 export { type EngineOptions, nodeIdOf, type PeerTlsOptions } from "./options.ts";
 export {
   type EnginePorts,

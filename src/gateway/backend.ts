@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { EngineMetricsSnapshot } from "../engine/metrics.ts";
 import type { Command, CommandResponse } from "../kv/commands.ts";
 import type { ConcurrencyKv, WatchStream } from "../kv/concurrency.ts";
 import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse, TxnResponse } from "../kv/types.ts";
@@ -76,6 +77,8 @@ export interface GatewayBackend {
   info(): GatewayNodeInfo;
   /** The cluster's members. */
   members(): GatewayMember[];
+  /** The engine's counters and fsync latency histogram for `/metrics` (absent on a backend without Raft). */
+  engineMetrics?(): EngineMetricsSnapshot;
   /** The store's state as snapshot bytes (`/v3/maintenance/snapshot`, `/v3/maintenance/hash`). */
   snapshotBytes?(): Uint8Array;
   /** The raised alarms (`/v3/maintenance/alarm` GET). */

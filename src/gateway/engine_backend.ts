@@ -7,6 +7,7 @@
  */
 
 import type { Engine } from "../engine/engine.ts";
+import type { EngineMetricsSnapshot } from "../engine/metrics.ts";
 import { nodeIdOf } from "../engine/options.ts";
 import type { Command, CommandResponse } from "../kv/commands.ts";
 import { LocalWatchStream } from "../kv/local_client.ts";
@@ -105,6 +106,11 @@ export class EngineBackend implements GatewayBackend {
       isLearner: self?.role === "learner",
       version: GATEWAY_ETCD_VERSION,
     };
+  }
+
+  /** @inheritdoc */
+  engineMetrics(): EngineMetricsSnapshot {
+    return this.#engine.metrics();
   }
 
   /** @inheritdoc */

@@ -7,6 +7,29 @@
 
 import type { Hono } from "hono";
 import type { GatewayBackend } from "./backend.ts";
+import { type EngineMetricsSnapshot, FSYNC_BUCKET_BOUNDS_SECONDS } from "../engine/metrics.ts";
+
+function engineLines(metrics: EngineMetricsSnapshot): string[] {
+  const lines = [
+    "# HELP dengine_raft_leader_changes_total Leader changes this node has seen.",
+    "# TYPE dengine_raft_leader_changes_total counter",
+    `dengine_raft_leader_changes_total ${metrics.leaderChanges}`,
+    "# HELP dengine_raft_proposals_total Proposals this node appended as leader.",
+    "# TYPE dengine_raft_proposals_total counter",
+    `dengine_raft_proposals_total ${metrics.proposals}`,
+    "# HELP dengine_wal_fsync_duration_seconds Durable log writes (one fsync per batch).",
+    "# TYPE dengine_wal_fsync_duration_seconds histogram",
+  ];
+  FSYNC_BUCKET_BOUNDS_SECONDS.forEach((bound, i) => {
+    lines.push(`dengine_wal_fsync_duration_seconds_bucket{le="${bound}"} ${metrics.fsyncBucketCounts[i]}`);
+  });
+  lines.push(
+    `dengine_wal_fsync_duration_seconds_bucket{le="+Inf"} ${metrics.fsyncCount}`,
+    `dengine_wal_fsync_duration_seconds_sum ${metrics.fsyncSumSeconds}`,
+    `dengine_wal_fsync_duration_seconds_count ${metrics.fsyncCount}`,
+  );
+  return lines;
+}
 
 /** Distinct (route, status) series kept; further ones are counted under route "other". */
 export const REQUEST_SERIES_MAX = 1_000;
@@ -56,6 +79,8 @@ export function mountMetrics(app: Hono, backend: GatewayBackend): void {
       "# TYPE dengine_http_requests_total counter",
       ...[...requests].map(([series, count]) => `dengine_http_requests_total{${series}} ${count}`),
     ];
+    const engine = backend.engineMetrics?.();
+    if (engine !== undefined) lines.push(...engineLines(engine));
     return c.text(lines.join("\n") + "\n", 200, { "content-type": "text/plain; version=0.0.4" });
   });
 }
