@@ -66,7 +66,7 @@ export const PAGE_SIZE_DEFAULT = 1_000;
 /** What the embedded client runs on. */
 export interface KvBackend {
   /** Replicates a command; resolves with its answer once applied here. */
-  write(command: Command): Promise<CommandResponse>;
+  write(command: Command, identity?: { clientId: number; sequence: number }): Promise<CommandResponse>;
   /** Reads with the given consistency. */
   range(request: RangeRequest, consistency: ReadConsistency): Promise<RangeResponse>;
   /** Opens a watcher on this node's store. */

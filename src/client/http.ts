@@ -130,7 +130,10 @@ export class HttpClient implements KvClient {
   async #txn(request: TxnRequest): Promise<TxnResponse> {
     const readOnly = [...request.success, ...request.failure].every((op) => op.type === "range");
     return decodeTxnResponse(
-      await this.#transport.call("/v3/kv/txn", encodeTxnRequest(request), { idempotent: readOnly }),
+      await this.#transport.call("/v3/kv/txn", encodeTxnRequest(request), {
+        idempotent: readOnly,
+        write: !readOnly,
+      }),
     );
   }
 
@@ -164,6 +167,7 @@ export class HttpClient implements KvClient {
     const request = putRequest(key, value, options);
     const json = await this.#transport.call("/v3/kv/put", encodePutRequest(request), {
       idempotent: false,
+      write: true,
       ...(request.lease === undefined ? {} : { leaseId: request.lease }),
     });
     return decodePutResponse(json);
@@ -173,7 +177,7 @@ export class HttpClient implements KvClient {
   async delete(key: Bytes, options: DeleteOptions = {}): Promise<DeleteRangeResponse> {
     const body = encodeDeleteRequest(deleteRequest(key, options));
     return decodeDeleteResponse(
-      await this.#transport.call("/v3/kv/deleterange", body, { idempotent: false }),
+      await this.#transport.call("/v3/kv/deleterange", body, { idempotent: false, write: true }),
     );
   }
 
@@ -239,6 +243,7 @@ export class HttpClient implements KvClient {
           ID: String(id),
         }, {
           idempotent: false,
+          write: true,
         });
         return { id: Number(json["ID"]), ttlSeconds: Number(json["TTL"]) };
       } catch (error) {

@@ -48,6 +48,12 @@ export interface HttpTransportOptions {
   endpoints: string[];
   /** The fetch to use (default: the global one); tests pass an app's in-process fetch. */
   fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Whether a write whose answer was lost is sent again (to the next endpoint) with the same dedup identity
+   * (headers `x-dengine-client-id`, `x-dengine-sequence`), which a dengine gateway applies once. Default true;
+   * set false against etcd, which ignores those headers (then only refused connections and 503s are retried).
+   */
+  retryWritesWithDedup?: boolean;
 }
 
 /** What a request is, for safe retries and error context. */
@@ -56,6 +62,8 @@ export interface CallOptions {
   idempotent: boolean;
   /** The lease the request names (for a LeaseNotFoundError). */
   leaseId?: number;
+  /** A single write: it carries a fresh dedup identity, kept across its retries. */
+  write?: boolean;
   signal?: AbortSignal;
 }
 
@@ -72,6 +80,7 @@ export class HttpTransport {
   readonly #endpoints: string[];
   readonly #fetch: (request: Request) => Promise<Response>;
   #current = 0;
+  readonly #retryWritesWithDedup: boolean;
 
   /** @param options See {@link HttpTransportOptions}. */
   constructor(options: HttpTransportOptions) {
@@ -82,6 +91,7 @@ export class HttpTransport {
     }
     this.#endpoints = options.endpoints.map((endpoint) => endpoint.replace(/\/+$/, ""));
     this.#fetch = options.fetch ?? ((request) => fetch(request));
+    this.#retryWritesWithDedup = options.retryWritesWithDedup ?? true;
   }
 
   /**
@@ -95,19 +105,25 @@ export class HttpTransport {
    */
   async open(path: string, body: string, options: CallOptions): Promise<Response> {
     let lastError: unknown = null;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (options.write === true) {
+      headers["x-dengine-client-id"] = String(newClientId());
+      headers["x-dengine-sequence"] = "1";
+    }
+    const resendable = options.idempotent || (options.write === true && this.#retryWritesWithDedup);
     for (let attempt = 0; attempt < this.#endpoints.length; attempt++) {
       const endpoint = this.#endpoints[this.#current]!;
       let response: Response;
       try {
-        const init: RequestInit = { method: "POST", body, headers: { "content-type": "application/json" } };
+        const init: RequestInit = { method: "POST", body, headers };
         if (options.signal !== undefined) init.signal = options.signal;
         response = await this.#fetch(new Request(endpoint + path, init));
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
         lastError = error;
-        // A write whose connection failed may have been applied: only reads move on and resend, and
-        // writes only when the connection was refused (nothing was sent).
-        if (!options.idempotent && !refused(error)) throw error;
+        // A write whose connection failed may have been applied: it is resent only with its dedup identity
+        // (applied once by the server) or when the connection was refused (nothing was sent).
+        if (!resendable && !refused(error)) throw error;
         this.#current = (this.#current + 1) % this.#endpoints.length;
         continue;
       }
@@ -134,6 +150,12 @@ export class HttpTransport {
     const response = await this.open(path, JSON.stringify(body), options);
     return await response.json() as Json;
   }
+}
+
+/** A random client id in [1, 2^53): one per write, so concurrent writes never look stale to each other. */
+function newClientId(): number {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return (words[0]! & 0x1f_ffff) * 0x1_0000_0000 + words[1]! || 1;
 }
 
 function refused(error: unknown): boolean {

@@ -60,7 +60,7 @@ import { type MemberRegistry, membersOf, type MemberStatus } from "./members.ts"
 import type { ResolvedEngineOptions } from "./options.ts";
 import { Forwarder } from "./forwarder.ts";
 import { ReadRounds } from "./read_rounds.ts";
-import { type ProposedWrite, takeExpired, type WriteRequest } from "./requests.ts";
+import { type ProposedWrite, takeExpired, type WriteIdentity, type WriteRequest } from "./requests.ts";
 import { SnapshotPolicy } from "./snapshot_policy.ts";
 import { decodeEngineSnapshot } from "./snapshot_codec.ts";
 
@@ -298,14 +298,14 @@ export class NodeDriver {
    * @throws {TimeoutError} After requestTimeoutMs.
    * @throws {EngineStoppedError} When stopping.
    */
-  write(command: Command): Promise<CommandResponse> {
+  write(command: Command, identity: WriteIdentity | null = null): Promise<CommandResponse> {
     this.checkRunning("write");
     if (this.#writesInFlight >= this.options.maxPendingWrites) {
       return Promise.reject(
         new TooManyRequestsError("write", "maxPendingWrites", this.options.maxPendingWrites),
       );
     }
-    return this.#internalWrite(command);
+    return this.#internalWrite(command, identity);
   }
 
   /**
@@ -344,13 +344,13 @@ export class NodeDriver {
     if (this.#state !== "running") throw new EngineStoppedError(action);
   }
 
-  #internalWrite(command: Command): Promise<CommandResponse> {
+  #internalWrite(command: Command, identity: WriteIdentity | null = null): Promise<CommandResponse> {
     this.#writesInFlight++;
     return new Promise<CommandResponse>((resolve, reject) => {
       let settled = false;
       const request: WriteRequest = {
         command,
-        identity: null,
+        identity,
         deadlineMs: this.#nowMs() + this.options.requestTimeoutMs,
         settle: (outcome: ApplyResult | Error) => {
           assert(!settled, "a write was settled twice");

@@ -293,7 +293,7 @@ function backendOf(driver: NodeDriver): KvBackend {
     if (consistency !== "serializable") await driver.readBarrier(consistency === "lease" ? "lease" : "safe");
   };
   return {
-    write: (command) => driver.write(command),
+    write: (command, identity) => driver.write(command, identity ?? null),
     // The hottest read path: one promise per read, no async frames.
     range: (request: RangeRequest, consistency) => {
       try {

@@ -13,6 +13,15 @@ import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse, TxnResponse 
 import type { WatchOptions } from "../kv/watch.ts";
 
 /** How fresh a read must be (see the client's `ReadConsistency`). */
+/**
+ * A remote client's dedup identity for one write (headers `x-dengine-client-id` and `x-dengine-sequence`):
+ * a retry of the same write with the same identity is applied once.
+ */
+export interface WriteIdentityHeader {
+  clientId: number;
+  sequence: number;
+}
+
 export type GatewayConsistency = "linearizable" | "lease" | "serializable";
 
 /** The node facts the gateway reports (etcd's response header, status and member fields). */
@@ -64,7 +73,7 @@ export interface GatewayMemberToAdd {
  */
 export interface GatewayBackend {
   /** Replicates a command; resolves with its answer once applied on this node. @throws KvError */
-  write(command: Command): Promise<CommandResponse>;
+  write(command: Command, identity?: WriteIdentityHeader): Promise<CommandResponse>;
   /** Reads with the given consistency. @throws KvError */
   range(request: RangeRequest, consistency: GatewayConsistency): Promise<RangeResponse>;
   /** Opens a watch on this node's store (its first response is `created`). @throws KvError */

@@ -20,6 +20,7 @@ import type {
   GatewayMember,
   GatewayMemberToAdd,
   GatewayNodeInfo,
+  WriteIdentityHeader,
 } from "./backend.ts";
 import { GatewayError, Grpc } from "./etcd_errors.ts";
 import { NoSpaceAlarm } from "./maintenance.ts";
@@ -62,8 +63,8 @@ export class EngineBackend implements GatewayBackend {
   }
 
   /** @inheritdoc */
-  write(command: Command): Promise<CommandResponse> {
-    return this.#engine.backend().write(command).catch((error) => {
+  write(command: Command, identity?: WriteIdentityHeader): Promise<CommandResponse> {
+    return this.#engine.backend().write(command, identity).catch((error) => {
       throw this.#noSpace.note(error);
     });
   }

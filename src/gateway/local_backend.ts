@@ -12,7 +12,13 @@ import type { KvStore } from "../kv/store.ts";
 import type { LeaseTimeToLiveResponse, RangeRequest, RangeResponse } from "../kv/types.ts";
 import type { WatchOptions } from "../kv/watch.ts";
 import { assert } from "../util/assert.ts";
-import type { GatewayAlarm, GatewayBackend, GatewayMember, GatewayNodeInfo } from "./backend.ts";
+import type {
+  GatewayAlarm,
+  GatewayBackend,
+  GatewayMember,
+  GatewayNodeInfo,
+  WriteIdentityHeader,
+} from "./backend.ts";
 import { GatewayError, Grpc } from "./etcd_errors.ts";
 import { NoSpaceAlarm } from "./maintenance.ts";
 
@@ -86,20 +92,24 @@ export class LocalBackend implements GatewayBackend {
   }
 
   /** @inheritdoc */
-  write(command: Command): Promise<CommandResponse> {
+  write(command: Command, identity?: WriteIdentityHeader): Promise<CommandResponse> {
     try {
-      return Promise.resolve(this.#apply(command));
+      return Promise.resolve(this.#apply(command, identity));
     } catch (error) {
       return Promise.reject(this.#noSpace.note(error));
     }
   }
 
-  #apply(command: Command): CommandResponse {
+  #apply(command: Command, identity?: WriteIdentityHeader): CommandResponse {
     const clock = { term: 1, nowMs: this.#nowMs() };
     const stamped: Command = command.type === "leaseGrant" || command.type === "leaseKeepAlive"
       ? { ...command, clock }
       : command;
-    const result = this.store.applyCommand(++this.#index, { command: stamped, clientId: 0, sequence: 0 });
+    const result = this.store.applyCommand(++this.#index, {
+      command: stamped,
+      clientId: identity?.clientId ?? 0,
+      sequence: identity?.sequence ?? 0,
+    });
     if (!result.ok) throw result.error;
     return result.response;
   }

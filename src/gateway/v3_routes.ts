@@ -7,10 +7,10 @@
 
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import type { CommandResponse } from "../kv/commands.ts";
+import type { Command, CommandResponse } from "../kv/commands.ts";
 import { acquireLock } from "../kv/lock.ts";
 import { campaign, electionLeader, proclaim, resign } from "../kv/election.ts";
-import { concurrencyKvOf, type GatewayBackend } from "./backend.ts";
+import { concurrencyKvOf, type GatewayBackend, type WriteIdentityHeader } from "./backend.ts";
 import { encodeBase64 } from "./base64.ts";
 import {
   encodeDeleteRange,
@@ -62,16 +62,51 @@ export function unary<S extends z.ZodType>(
   schema: S,
   handler: Handler<S>,
   recipeCode?: number,
+  singleWrite = false,
 ): (c: Context) => Promise<Response> {
   return async (c) => {
     try {
       const input = parseBody(await readBodyText(c.req.raw), schema);
-      return c.json(await handler(input, backend));
+      const identity = singleWrite ? writeIdentityOf(c) : null;
+      return c.json(await handler(input, identity === null ? backend : withWriteIdentity(backend, identity)));
     } catch (error) {
       const etcd = etcdErrorOf(error, error instanceof GatewayError ? undefined : recipeCode);
       return c.json(etcdErrorBody(etcd), etcd.httpStatus as 400);
     }
   };
+}
+
+/** The request headers that carry a remote client's dedup identity for a write. */
+export const CLIENT_ID_HEADER = "x-dengine-client-id";
+/** See {@link CLIENT_ID_HEADER}. */
+export const SEQUENCE_HEADER = "x-dengine-sequence";
+
+function writeIdentityOf(c: Context): WriteIdentityHeader | null {
+  const clientText = c.req.header(CLIENT_ID_HEADER);
+  const sequenceText = c.req.header(SEQUENCE_HEADER);
+  if (clientText === undefined && sequenceText === undefined) return null;
+  const clientId = Number(clientText);
+  const sequence = Number(sequenceText);
+  const valid = (value: number) => Number.isSafeInteger(value) && value > 0;
+  if (!valid(clientId) || !valid(sequence)) {
+    throw new GatewayError(
+      Grpc.InvalidArgument,
+      `headers ${CLIENT_ID_HEADER} and ${SEQUENCE_HEADER} must both be positive integers below 2^53 ` +
+        `(got "${clientText ?? ""}" and "${sequenceText ?? ""}")`,
+    );
+  }
+  return { clientId, sequence };
+}
+
+// Only for routes that make exactly one write: a recipe making several writes must not share one identity.
+function withWriteIdentity(backend: GatewayBackend, identity: WriteIdentityHeader): GatewayBackend {
+  return new Proxy(backend, {
+    get(target, property) {
+      if (property === "write") return (command: Command) => target.write(command, identity);
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 function expect<T extends CommandResponse["type"]>(response: CommandResponse, type: T) {
@@ -234,14 +269,16 @@ async function handleLeader(input: z.output<typeof electionNameSchema>, backend:
 export function mountV3Unary(app: Hono, backend: GatewayBackend, prefix: string): void {
   const route = <S extends z.ZodType>(path: string, schema: S, handler: Handler<S>, recipeCode?: number) =>
     app.post(`${prefix}${path}`, unary(backend, schema, handler, recipeCode));
+  const writeRoute = <S extends z.ZodType>(path: string, schema: S, handler: Handler<S>) =>
+    app.post(`${prefix}${path}`, unary(backend, schema, handler, undefined, true));
   route("/kv/range", rangeSchema, handleRange);
-  route("/kv/put", putSchema, handlePut);
-  route("/kv/deleterange", deleteRangeSchema, handleDeleteRange);
-  route("/kv/txn", txnSchema, handleTxn);
-  route("/kv/compaction", compactionSchema, handleCompaction);
-  route("/lease/grant", leaseGrantSchema, handleLeaseGrant);
+  writeRoute("/kv/put", putSchema, handlePut);
+  writeRoute("/kv/deleterange", deleteRangeSchema, handleDeleteRange);
+  writeRoute("/kv/txn", txnSchema, handleTxn);
+  writeRoute("/kv/compaction", compactionSchema, handleCompaction);
+  writeRoute("/lease/grant", leaseGrantSchema, handleLeaseGrant);
   for (const base of ["/lease", "/kv/lease"]) {
-    route(`${base}/revoke`, leaseIdSchema, handleLeaseRevoke);
+    writeRoute(`${base}/revoke`, leaseIdSchema, handleLeaseRevoke);
     route(`${base}/timetolive`, leaseTimeToLiveSchema, handleTimeToLive);
     route(`${base}/leases`, emptySchema, handleLeases);
   }
