@@ -18,7 +18,7 @@
  * @module
  */
 
-import { EventList, type LinearizabilityResult } from "./linearizability.ts";
+import { type LinearizabilityResult, searchLinearization } from "./linearizability.ts";
 import { compareStrings } from "./register.ts";
 
 /** The key-value operations clients issue. */
@@ -146,45 +146,8 @@ function searchKvKey(
   pendingMustApply: boolean,
   stepsMax: number,
 ): { failure: string | null; steps: number } {
-  const counts = (op: KvHistoryOp) => op.returnStamp !== null || pendingMustApply;
-  const list = new EventList(ops);
-  const linearized = new Uint32Array(Math.ceil(ops.length / 32) + 1);
-  const cache = new Set<string>();
-  const stack: { callNode: number; state: string }[] = [];
-  const completedTotal = ops.filter(counts).length;
-  let completedLinearized = 0;
-  let state = "";
-  let entry = list.next[list.head]!;
-  for (let steps = 1;; steps++) {
-    if (completedLinearized === completedTotal) return { failure: null, steps };
-    if (steps > stepsMax) return { failure: `search gave up after ${stepsMax} steps (inconclusive)`, steps };
-    if (entry < 0 || list.isCall[entry] === 0) {
-      const top = stack.pop();
-      if (top === undefined) return { failure: "no linearization exists", steps };
-      const op = list.opOf[top.callNode]!;
-      linearized[op >> 5]! &= ~(1 << (op & 31));
-      if (counts(ops[op]!)) completedLinearized--;
-      state = top.state;
-      list.unlift(top.callNode);
-      entry = list.next[top.callNode]!;
-      continue;
-    }
-    const op = list.opOf[entry]!;
-    const next = stepKv(state, ops[op]!);
-    if (next !== null) {
-      linearized[op >> 5]! |= 1 << (op & 31);
-      const cacheKey = linearized.join(",") + "|" + next;
-      if (!cache.has(cacheKey)) {
-        cache.add(cacheKey);
-        stack.push({ callNode: entry, state });
-        state = next;
-        if (counts(ops[op]!)) completedLinearized++;
-        list.lift(entry);
-        entry = list.next[list.head]!;
-        continue;
-      }
-      linearized[op >> 5]! &= ~(1 << (op & 31));
-    }
-    entry = list.next[entry]!;
-  }
+  return searchLinearization(ops, {
+    step: stepKv,
+    mustLinearize: (op) => op.returnStamp !== null || pendingMustApply,
+  }, stepsMax);
 }

@@ -246,13 +246,34 @@ function canStillReachReads(
   return true;
 }
 
-function searchKey(ops: readonly HistoryOp[], stepsMax: number): { failure: string | null; steps: number } {
+/** What the search needs of a sequential model over string states (the empty string is the initial state). */
+export interface SearchModel<Op> {
+  /** The state after `op`, or null when the op's output contradicts `state`. */
+  step(state: string, op: Op): string | null;
+  /** Whether `op` must be linearized for the history to pass (a pending op may also never take effect). */
+  mustLinearize(op: Op): boolean;
+  /** Optional pruning: false only for a branch that cannot reach a linearization. */
+  canStillSucceed?(list: EventList, chosenCallNode: number, nextState: string): boolean;
+}
+
+/**
+ * Wing & Gong / Lowe search with memoization (linearized set + state) over one key's operations.
+ *
+ * @param ops The key's operations.
+ * @param model The sequential model.
+ * @param stepsMax Search steps before giving up (reported as inconclusive).
+ * @returns The failure (null when a linearization exists) and the steps taken.
+ */
+export function searchLinearization<Op extends { callStamp: number; returnStamp: number | null }>(
+  ops: readonly Op[],
+  model: SearchModel<Op>,
+  stepsMax: number,
+): { failure: string | null; steps: number } {
   const list = new EventList(ops);
-  const tokens = readTokens(ops);
   const linearized = new Uint32Array(Math.ceil(ops.length / 32) + 1);
   const cache = new Set<string>();
   const stack: { callNode: number; state: string }[] = [];
-  const completedTotal = ops.filter((op) => op.returnStamp !== null).length;
+  const completedTotal = ops.filter((op) => model.mustLinearize(op)).length;
   let completedLinearized = 0;
   let state = "";
   let entry = list.next[list.head]!;
@@ -264,22 +285,22 @@ function searchKey(ops: readonly HistoryOp[], stepsMax: number): { failure: stri
       if (top === undefined) return { failure: "no linearization exists", steps };
       const op = list.opOf[top.callNode]!;
       linearized[op >> 5]! &= ~(1 << (op & 31));
-      if (ops[op]!.returnStamp !== null) completedLinearized--;
+      if (model.mustLinearize(ops[op]!)) completedLinearized--;
       state = top.state;
       list.unlift(top.callNode);
       entry = list.next[top.callNode]!;
       continue;
     }
     const op = list.opOf[entry]!;
-    const nextState = stepModel(state, ops[op]!);
-    if (nextState !== null && canStillReachReads(list, ops, tokens, entry, nextState)) {
+    const nextState = model.step(state, ops[op]!);
+    if (nextState !== null && (model.canStillSucceed?.(list, entry, nextState) ?? true)) {
       linearized[op >> 5]! |= 1 << (op & 31);
       const cacheKey = linearized.join(",") + "|" + nextState;
       if (!cache.has(cacheKey)) {
         cache.add(cacheKey);
         stack.push({ callNode: entry, state });
         state = nextState;
-        if (ops[op]!.returnStamp !== null) completedLinearized++;
+        if (model.mustLinearize(ops[op]!)) completedLinearized++;
         list.lift(entry);
         entry = list.next[list.head]!;
         continue;
@@ -288,4 +309,13 @@ function searchKey(ops: readonly HistoryOp[], stepsMax: number): { failure: stri
     }
     entry = list.next[entry]!;
   }
+}
+
+function searchKey(ops: readonly HistoryOp[], stepsMax: number): { failure: string | null; steps: number } {
+  const tokens = readTokens(ops);
+  return searchLinearization(ops, {
+    step: stepModel,
+    mustLinearize: (op) => op.returnStamp !== null,
+    canStillSucceed: (list, chosen, nextState) => canStillReachReads(list, ops, tokens, chosen, nextState),
+  }, stepsMax);
 }
