@@ -1,12 +1,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { KvStore } from "../../src/kv/mod.ts";
 import { createGateway, LocalBackend } from "../../src/gateway/mod.ts";
 import { type HttpServer, serveHttp } from "../../adapters/runtime/serve.ts";
+import { clusterCertificates } from "../conformance/_transport_certs.ts";
 
 function has(command: string, versionFlag: string): boolean {
   try {
@@ -29,37 +27,6 @@ function curl(args: string[]): Promise<{ code: number; stdout: string }> {
   });
 }
 
-function selfSignedCertificate(): { cert: string; key: string } {
-  const directory = mkdtempSync(join(tmpdir(), "dengine-gateway-tls-"));
-  try {
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      "key.pem",
-      "-out",
-      "cert.pem",
-    ], { cwd: directory, stdio: "ignore" });
-    return {
-      cert: readFileSync(join(directory, "cert.pem"), "utf8"),
-      key: readFileSync(join(directory, "key.pem"), "utf8"),
-    };
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-  }
-}
-
 describe("the gateway served by the runtime's HTTP server", { skip }, () => {
   let backend: LocalBackend;
   let plain: HttpServer;
@@ -68,7 +35,8 @@ describe("the gateway served by the runtime's HTTP server", { skip }, () => {
     backend = new LocalBackend(new KvStore());
     const app = createGateway(backend);
     plain = await serveHttp({ fetch: app.fetch });
-    secure = await serveHttp({ fetch: app.fetch, tls: selfSignedCertificate() });
+    const { cert, key } = await clusterCertificates.load(); // signed for 127.0.0.1; curl runs with -k
+    secure = await serveHttp({ fetch: app.fetch, tls: { cert, key } });
   });
   after(async () => {
     await plain?.close();
